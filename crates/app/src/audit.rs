@@ -1,0 +1,162 @@
+//! The audit trail: who changed what, when, before and after. Each entry is written in
+//! the transaction of the change it records and carries the SHA-256 of the previous entry
+//! and of itself, so that editing, deleting or reordering any row breaks the chain at
+//! that row, which `verify` reports.
+
+use crate::{clock, Actor, AppError, AppResult, App};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use store::audit::{self as rows, AuditRow};
+use store::Conn;
+
+/// Appends one entry inside the caller's transaction.
+pub async fn record<B: Serialize, A: Serialize>(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> AppResult<()> {
+    let (seq, prev_hash) = rows::next_seq(conn).await?;
+    let json = |e: serde_json::Error| AppError::Internal(e.to_string());
+    let before_json = before.map(serde_json::to_string).transpose().map_err(json)?;
+    let after_json = after.map(serde_json::to_string).transpose().map_err(json)?;
+    let mut row = AuditRow {
+        seq,
+        at: clock::now_text(),
+        actor_id: actor.user_id.clone(),
+        actor_name: actor.username.clone(),
+        action: action.to_string(),
+        entity: entity.to_string(),
+        entity_id: entity_id.to_string(),
+        before_json,
+        after_json,
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = entry_hash(&row);
+    rows::append(conn, &row).await?;
+    Ok(())
+}
+
+/// The hash of an entry: SHA-256 over the previous hash and every field, serialised as a
+/// JSON array so that no two different entries share an input.
+pub fn entry_hash(row: &AuditRow) -> String {
+    let fields = serde_json::json!([
+        row.prev_hash,
+        row.seq,
+        row.at,
+        row.actor_id,
+        row.actor_name,
+        row.action,
+        row.entity,
+        row.entity_id,
+        row.before_json,
+        row.after_json
+    ]);
+    let mut h = Sha256::new();
+    h.update(fields.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: i64,
+    /// The first entry whose content or link does not match, with the reason.
+    pub first_bad: Option<(i64, String)>,
+}
+
+/// Walks the whole chain in order.
+pub async fn verify(app: &App) -> AppResult<VerifyReport> {
+    let mut conn = app.db.reader().await?;
+    let mut prev = "0".repeat(64);
+    let mut expected_seq = 1;
+    let mut entries = 0;
+    loop {
+        let batch = rows::batch(&mut conn, expected_seq - 1, 5000).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for row in batch {
+            entries += 1;
+            let problem = if row.seq != expected_seq {
+                Some(format!("entry {expected_seq} is missing"))
+            } else if row.prev_hash != prev {
+                Some("its link to the previous entry does not match".to_string())
+            } else if entry_hash(&row) != row.hash {
+                Some("its content does not match its hash".to_string())
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                return Ok(VerifyReport { entries, first_bad: Some((expected_seq, p)) });
+            }
+            prev = row.hash;
+            expected_seq += 1;
+        }
+    }
+    let (head_seq, head_hash) = rows::head(&mut conn).await?;
+    if head_seq != expected_seq - 1 || (head_seq > 0 && head_hash != prev) {
+        return Ok(VerifyReport { entries, first_bad: Some((expected_seq, "entries after this one were removed".into())) });
+    }
+    Ok(VerifyReport { entries, first_bad: None })
+}
+
+/// One entry as shown on a record's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    /// Fields whose value changed: `[field, before, after]`.
+    pub changes: Vec<(String, String, String)>,
+}
+
+/// A record's history, for whoever may read that kind of record.
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    resource: domain::access::Resource,
+    entity: &str,
+    entity_id: &str,
+) -> AppResult<Vec<HistoryEntry>> {
+    actor.authorize(domain::access::Action::Read, resource)?;
+    let mut conn = app.db.reader().await?;
+    let rows = rows::history(&mut conn, entity, entity_id).await?;
+    Ok(rows.into_iter().map(to_history).collect())
+}
+
+pub async fn recent(app: &App, actor: &Actor, limit: i64) -> AppResult<Vec<(String, String, HistoryEntry)>> {
+    actor.authorize(domain::access::Action::Read, domain::access::Resource::Audit)?;
+    let mut conn = app.db.reader().await?;
+    let rows = rows::recent(&mut conn, limit).await?;
+    Ok(rows.into_iter().map(|r| (r.entity.clone(), r.entity_id.clone(), to_history(r))).collect())
+}
+
+fn to_history(r: AuditRow) -> HistoryEntry {
+    let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    let before = parse(&r.before_json);
+    let after = parse(&r.after_json);
+    let mut changes = Vec::new();
+    let empty = serde_json::Map::new();
+    let b = before.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let a = after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let show = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+        if matches!(key.as_str(), "updated_at" | "version" | "created_at") {
+            continue;
+        }
+        let (x, y) = (show(b.get(key)), show(a.get(key)));
+        if x != y {
+            changes.push((key.clone(), x, y));
+        }
+    }
+    HistoryEntry { seq: r.seq, at: r.at, actor: r.actor_name, action: r.action, changes }
+}

@@ -1,0 +1,209 @@
+//! Who may do what: roles, resources, actions and the one permission matrix that pages,
+//! API and command line all go through (see `app::Actor::authorize`).
+//!
+//! Segregation of duties (*segregación de funciones*) lives here too: a salesperson edits
+//! customers but not their credit terms, which belong to billing and the manager.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    Manager,
+    Salesperson,
+    Billing,
+    Purchasing,
+    Warehouse,
+    Production,
+    FrontOffice,
+    BackOffice,
+    Marketing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Customers,
+    Suppliers,
+    Contacts,
+    Salespeople,
+    Products,
+    TaxRates,
+    /// A customer's credit limit and payment terms.
+    CreditTerms,
+    Company,
+    Users,
+    ApiTokens,
+    Audit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Archive,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Administrator,
+        Role::Manager,
+        Role::Salesperson,
+        Role::Billing,
+        Role::Purchasing,
+        Role::Warehouse,
+        Role::Production,
+        Role::FrontOffice,
+        Role::BackOffice,
+        Role::Marketing,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Manager => "manager",
+            Role::Salesperson => "salesperson",
+            Role::Billing => "billing",
+            Role::Purchasing => "purchasing",
+            Role::Warehouse => "warehouse",
+            Role::Production => "production",
+            Role::FrontOffice => "front_office",
+            Role::BackOffice => "back_office",
+            Role::Marketing => "marketing",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        let code = code.trim().to_ascii_lowercase().replace('-', "_");
+        let code = if code == "admin" { "administrator".to_string() } else { code };
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+impl Resource {
+    pub const ALL: [Resource; 11] = [
+        Resource::Customers,
+        Resource::Suppliers,
+        Resource::Contacts,
+        Resource::Salespeople,
+        Resource::Products,
+        Resource::TaxRates,
+        Resource::CreditTerms,
+        Resource::Company,
+        Resource::Users,
+        Resource::ApiTokens,
+        Resource::Audit,
+    ];
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [Action::Read, Action::Create, Action::Update, Action::Archive];
+}
+
+const R: &[Action] = &[Action::Read];
+const RU: &[Action] = &[Action::Read, Action::Update];
+const RCU: &[Action] = &[Action::Read, Action::Create, Action::Update];
+const ALL: &[Action] = &Action::ALL;
+const NONE: &[Action] = &[];
+
+/// The permission matrix: what each role may do with each resource.
+pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
+    use Resource as S;
+    use Role::*;
+    match (role, resource) {
+        (Administrator, _) => ALL,
+        // Users and tokens are the administrator's alone.
+        (_, S::Users | S::ApiTokens) => NONE,
+        (_, S::Company) if role == Manager => RU,
+        (_, S::Company) => R,
+        (Manager, S::Audit) => R,
+        (_, S::Audit) => NONE,
+        (Manager, _) => ALL,
+        (_, S::TaxRates) => R,
+
+        (Salesperson, S::Customers | S::Contacts) => RCU,
+        (Salesperson, S::Products | S::Salespeople) => R,
+        (Salesperson, _) => NONE,
+
+        (Billing, S::Customers | S::CreditTerms) => RU,
+        (Billing, S::Contacts | S::Suppliers | S::Products | S::Salespeople) => R,
+
+        (Purchasing, S::Suppliers | S::Contacts | S::Products) => RCU,
+        (Purchasing, _) => NONE,
+
+        (Warehouse, S::Products | S::Customers | S::Suppliers) => R,
+        (Warehouse, _) => NONE,
+
+        (Production, S::Products) => R,
+        (Production, _) => NONE,
+
+        (FrontOffice, S::Customers | S::Contacts) => RCU,
+        (FrontOffice, S::Products | S::Salespeople) => R,
+        (FrontOffice, _) => NONE,
+
+        (BackOffice, S::Customers | S::Contacts) => RU,
+        (BackOffice, S::Products | S::Salespeople) => R,
+        (BackOffice, _) => NONE,
+
+        (Marketing, S::Customers | S::Contacts | S::Products | S::Salespeople) => R,
+        (Marketing, _) => NONE,
+    }
+}
+
+pub fn can(role: Role, action: Action, resource: Resource) -> bool {
+    allowed_actions(role, resource).contains(&action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn administrator_can_do_everything() {
+        for res in Resource::ALL {
+            for act in Action::ALL {
+                assert!(can(Role::Administrator, act, res));
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_administrator_manages_users_and_tokens() {
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Administrator) {
+            assert!(!can(role, Action::Read, Resource::Users), "{role:?}");
+            assert!(!can(role, Action::Create, Resource::ApiTokens), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn salespeople_cannot_change_credit_terms() {
+        assert!(can(Role::Salesperson, Action::Update, Resource::Customers));
+        assert!(!can(Role::Salesperson, Action::Update, Resource::CreditTerms));
+        assert!(can(Role::Billing, Action::Update, Resource::CreditTerms));
+    }
+
+    #[test]
+    fn every_role_reads_the_company_and_updates_imply_reads() {
+        for role in Role::ALL {
+            assert!(can(role, Action::Read, Resource::Company));
+            for res in Resource::ALL {
+                if allowed_actions(role, res).len() > 0 {
+                    assert!(can(role, Action::Read, res), "{role:?} {res:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn role_codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(role));
+        }
+        assert_eq!(Role::from_code("Admin"), Some(Role::Administrator));
+        assert_eq!(Role::from_code("front-office"), Some(Role::FrontOffice));
+        assert_eq!(Role::from_code("boss"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! The audit trail's rows. The chaining (hashes) is computed by `app::audit`.
+
+use crate::{Conn, StoreError};
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Takes the next sequence number, locking the head row until the transaction ends (on
+/// PostgreSQL a row lock; on SQLite the write transaction is already exclusive).
+pub async fn next_seq(conn: &mut Conn) -> Result<(i64, String), StoreError> {
+    Ok(sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(conn).await?)
+}
+
+pub async fn append(conn: &mut Conn, row: &AuditRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.seq)
+    .bind(&row.at)
+    .bind(&row.actor_id)
+    .bind(&row.actor_name)
+    .bind(&row.action)
+    .bind(&row.entity)
+    .bind(&row.entity_id)
+    .bind(&row.before_json)
+    .bind(&row.after_json)
+    .bind(&row.prev_hash)
+    .bind(&row.hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&row.hash).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn history(conn: &mut Conn, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT 200")
+        .bind(entity)
+        .bind(entity_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// A batch of the trail in order, for verification: rows with `seq > after`.
+pub async fn batch(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2").bind(after).bind(limit).fetch_all(conn).await?)
+}
+
+pub async fn head(conn: &mut Conn) -> Result<(i64, String), StoreError> {
+    Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(conn).await?)
+}
+
+pub async fn recent(conn: &mut Conn, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1").bind(limit).fetch_all(conn).await?)
+}

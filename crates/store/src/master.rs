@@ -1,0 +1,393 @@
+//! Master data rows (parties, contacts, employees, tax rates, articles, the company) and
+//! the few generic operations every record shares: insert, optimistic update, get, and a
+//! keyset-paginated, searchable list.
+
+use crate::{Conn, StoreError};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::QueryAs;
+use sqlx::{Any, FromRow};
+
+type Q<'q, R> = QueryAs<'q, Any, R, AnyArguments<'q>>;
+
+/// A row of a master-data table with `id`, `version`, `name_norm`, `search_text` and
+/// `archived_at` columns.
+pub trait Record: for<'r> FromRow<'r, AnyRow> + Send + Unpin + 'static {
+    const TABLE: &'static str;
+    /// Every column but `id` and `version`, in the order `bind` binds them.
+    const COLUMNS: &'static [&'static str];
+    fn id(&self) -> &str;
+    fn version(&self) -> i64;
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R>;
+}
+
+macro_rules! binds {
+    ($q:ident, $self:ident, $($f:ident),+ $(,)?) => { $q$(.bind(&$self.$f))+ };
+}
+
+/// Inserts a new record (its `version` is 1).
+pub async fn insert<T: Record>(conn: &mut Conn, row: &T) -> Result<(), StoreError> {
+    let cols = T::COLUMNS.join(", ");
+    let marks: Vec<String> = (1..=T::COLUMNS.len() + 1).map(|i| format!("${i}")).collect();
+    let sql = format!("INSERT INTO {} ({cols}, id) VALUES ({}) RETURNING id", T::TABLE, marks.join(", "));
+    row.bind(sqlx::query_as::<_, (String,)>(&sql)).bind(row.id()).fetch_one(conn).await?;
+    Ok(())
+}
+
+/// Writes a changed record if nobody changed it since `row.version()` was read.
+pub async fn update<T: Record>(conn: &mut Conn, row: &T) -> Result<(), StoreError> {
+    let n = T::COLUMNS.len();
+    let sets: Vec<String> = T::COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+    let sql = format!(
+        "UPDATE {} SET {}, version = version + 1 WHERE id = ${} AND version = ${} RETURNING id",
+        T::TABLE,
+        sets.join(", "),
+        n + 1,
+        n + 2
+    );
+    let done = row.bind(sqlx::query_as::<_, (String,)>(&sql)).bind(row.id()).bind(row.version()).fetch_optional(conn).await?;
+    done.map(|_| ()).ok_or(StoreError::Conflict)
+}
+
+pub async fn get<T: Record>(conn: &mut Conn, id: &str) -> Result<Option<T>, StoreError> {
+    let sql = format!("SELECT * FROM {} WHERE id = $1", T::TABLE);
+    Ok(sqlx::query_as::<_, T>(&sql).bind(id).fetch_optional(conn).await?)
+}
+
+/// What a list asks for. `words` are folded search words (every one must match);
+/// `filter` is a fixed SQL condition chosen by the caller, never user text.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub words: Vec<String>,
+    pub filter: Option<&'static str>,
+    pub filter_value: Option<String>,
+    pub include_archived: bool,
+    /// Keyset cursor: the `(name_norm, id)` of the last row of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` so that user text is matched literally by `LIKE … ESCAPE '\'`.
+pub fn like_pattern(word: &str) -> String {
+    let mut p = String::with_capacity(word.len() + 2);
+    p.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// One page of records sorted by name; returns one row more than `limit` when there is a
+/// next page, so the caller knows without counting.
+pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, StoreError> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut params: Vec<String> = Vec::new();
+    if let Some(f) = q.filter {
+        conds.push(f.replace("$?", &format!("${}", params.len() + 1)));
+        if let Some(v) = &q.filter_value {
+            params.push(v.clone());
+        }
+    }
+    if !q.include_archived {
+        conds.push("archived_at IS NULL".into());
+    }
+    for w in &q.words {
+        params.push(like_pattern(w));
+        conds.push(format!("search_text LIKE ${} ESCAPE '\\'", params.len()));
+    }
+    if let Some((name, id)) = &q.after {
+        params.push(name.clone());
+        params.push(id.clone());
+        let (a, b) = (params.len() - 1, params.len());
+        conds.push(format!("(name_norm > ${a} OR (name_norm = ${a} AND id > ${b}))"));
+    }
+    let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let sql = format!("SELECT * FROM {} {where_} ORDER BY name_norm, id LIMIT ${}", T::TABLE, params.len() + 1);
+    let mut query = sqlx::query_as::<_, T>(&sql);
+    for p in &params {
+        query = query.bind(p);
+    }
+    Ok(query.bind(q.limit + 1).fetch_all(conn).await?)
+}
+
+/// Whether some other row refers to this one (then it is archived, never deleted).
+pub async fn count_where(conn: &mut Conn, table: &str, column: &str, id: &str) -> Result<i64, StoreError> {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+    Ok(sqlx::query_scalar::<_, i64>(&sql).bind(id).fetch_one(conn).await?)
+}
+
+/// Whether a table has any row at all (cheap on any size).
+pub async fn any_rows(conn: &mut Conn, table: &'static str) -> Result<bool, StoreError> {
+    let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) t");
+    Ok(sqlx::query_scalar::<_, i64>(&sql).fetch_one(conn).await? > 0)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PartyRow {
+    pub id: String,
+    pub code: Option<String>,
+    pub is_customer: i64,
+    pub is_supplier: i64,
+    pub name: String,
+    pub name_norm: String,
+    pub trade_name: Option<String>,
+    pub tax_scheme: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub website: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub payment_terms_days: i64,
+    pub credit_limit: Option<i64>,
+    pub salesperson_id: Option<String>,
+    pub notes: Option<String>,
+    pub tags: String,
+    pub lifecycle: String,
+    pub tier: Option<String>,
+    pub search_text: String,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Record for PartyRow {
+    const TABLE: &'static str = "parties";
+    const COLUMNS: &'static [&'static str] = &[
+        "code", "is_customer", "is_supplier", "name", "name_norm", "trade_name", "tax_scheme", "tax_id", "email", "phone",
+        "mobile", "website", "street", "city", "region", "postal_code", "country", "payment_terms_days", "credit_limit",
+        "salesperson_id", "notes", "tags", "lifecycle", "tier", "search_text", "archived_at", "created_at", "updated_at",
+    ];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
+        binds!(
+            q, self, code, is_customer, is_supplier, name, name_norm, trade_name, tax_scheme, tax_id, email, phone, mobile,
+            website, street, city, region, postal_code, country, payment_terms_days, credit_limit, salesperson_id, notes, tags,
+            lifecycle, tier, search_text, archived_at, created_at, updated_at
+        )
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ContactRow {
+    pub id: String,
+    pub party_id: String,
+    pub name: String,
+    pub name_norm: String,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub notes: Option<String>,
+    pub search_text: String,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Record for ContactRow {
+    const TABLE: &'static str = "contacts";
+    const COLUMNS: &'static [&'static str] = &[
+        "party_id", "name", "name_norm", "job_title", "email", "phone", "mobile", "notes", "search_text", "archived_at",
+        "created_at", "updated_at",
+    ];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
+        binds!(q, self, party_id, name, name_norm, job_title, email, phone, mobile, notes, search_text, archived_at, created_at, updated_at)
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EmployeeRow {
+    pub id: String,
+    pub code: Option<String>,
+    pub name: String,
+    pub name_norm: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub is_salesperson: i64,
+    pub commission_pct: i64,
+    pub user_id: Option<String>,
+    pub search_text: String,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Record for EmployeeRow {
+    const TABLE: &'static str = "employees";
+    const COLUMNS: &'static [&'static str] = &[
+        "code", "name", "name_norm", "email", "phone", "is_salesperson", "commission_pct", "user_id", "search_text",
+        "archived_at", "created_at", "updated_at",
+    ];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
+        binds!(q, self, code, name, name_norm, email, phone, is_salesperson, commission_pct, user_id, search_text, archived_at, created_at, updated_at)
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TaxRateRow {
+    pub id: String,
+    pub name: String,
+    pub rate: i64,
+    pub exempt: i64,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Record for TaxRateRow {
+    const TABLE: &'static str = "tax_rates";
+    const COLUMNS: &'static [&'static str] = &["name", "rate", "exempt", "archived_at", "created_at", "updated_at"];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
+        binds!(q, self, name, rate, exempt, archived_at, created_at, updated_at)
+    }
+}
+
+pub async fn list_tax_rates(conn: &mut Conn, include_archived: bool) -> Result<Vec<TaxRateRow>, StoreError> {
+    let sql = if include_archived {
+        "SELECT * FROM tax_rates ORDER BY rate DESC, name"
+    } else {
+        "SELECT * FROM tax_rates WHERE archived_at IS NULL ORDER BY rate DESC, name"
+    };
+    Ok(sqlx::query_as(sql).fetch_all(conn).await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProductRow {
+    pub id: String,
+    pub code: String,
+    pub barcode: Option<String>,
+    pub name: String,
+    pub name_norm: String,
+    pub description: Option<String>,
+    pub kind: String,
+    pub unit: String,
+    pub sale_price: i64,
+    pub cost: i64,
+    pub tax_rate_id: Option<String>,
+    pub category: Option<String>,
+    pub search_text: String,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Record for ProductRow {
+    const TABLE: &'static str = "products";
+    const COLUMNS: &'static [&'static str] = &[
+        "code", "barcode", "name", "name_norm", "description", "kind", "unit", "sale_price", "cost", "tax_rate_id", "category",
+        "search_text", "archived_at", "created_at", "updated_at",
+    ];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
+        binds!(
+            q, self, code, barcode, name, name_norm, description, kind, unit, sale_price, cost, tax_rate_id, category, search_text,
+            archived_at, created_at, updated_at
+        )
+    }
+}
+
+/// The business itself: one row, id 1.
+#[derive(Debug, Clone, FromRow, Default)]
+pub struct CompanyRow {
+    pub id: i64,
+    pub legal_name: String,
+    pub trade_name: Option<String>,
+    pub tax_scheme: String,
+    pub tax_id: Option<String>,
+    pub country: String,
+    pub currency: String,
+    pub currency_decimals: i64,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub logo_path: Option<String>,
+    pub history: Option<String>,
+    pub mission: Option<String>,
+    pub vision: Option<String>,
+    pub goals: Option<String>,
+    pub products_text: Option<String>,
+    pub services_text: Option<String>,
+    pub guarantees: Option<String>,
+    pub partners: Option<String>,
+    pub suppliers_text: Option<String>,
+    pub clients_text: Option<String>,
+    pub updated_at: String,
+}
+
+pub async fn get_company(conn: &mut Conn) -> Result<Option<CompanyRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM company WHERE id = 1").fetch_optional(conn).await?)
+}
+
+/// Inserts or replaces the company's one row.
+pub async fn save_company(conn: &mut Conn, c: &CompanyRow) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM company WHERE id = 1").execute(&mut *conn).await?;
+    let q = sqlx::query(
+        "INSERT INTO company (id, legal_name, trade_name, tax_scheme, tax_id, country, currency, currency_decimals, street, city, \
+         region, postal_code, phone, email, website, logo_path, history, mission, vision, goals, products_text, services_text, \
+         guarantees, partners, suppliers_text, clients_text, updated_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+    );
+    binds!(
+        q, c, legal_name, trade_name, tax_scheme, tax_id, country, currency, currency_decimals, street, city, region, postal_code,
+        phone, email, website, logo_path, history, mission, vision, goals, products_text, services_text, guarantees, partners,
+        suppliers_text, clients_text, updated_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,49 @@
+//! Versioned, forward-only migrations. The pending ones run in one transaction together
+//! with the rows that record them, so an upgrade is applied whole or not at all; several
+//! servers starting at once on one PostgreSQL serialise on an advisory lock.
+
+use crate::{Backend, Db, StoreError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+
+/// Applies what is missing; returns the versions applied now.
+pub async fn migrate(db: &Db) -> Result<Vec<i64>, StoreError> {
+    let mut tx = db.begin().await?;
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7243837)").execute(&mut *tx).await?;
+    }
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&mut *tx).await?;
+    let current = current.unwrap_or(0);
+    if let Some(newest) = MIGRATIONS.last() {
+        if current > newest.version {
+            return Err(StoreError::Other(format!(
+                "the database is at schema version {current}, newer than this program ({}); upgrade Tendero",
+                newest.version
+            )));
+        }
+    }
+    let mut applied = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tracing::info!(version = m.version, name = m.name, "applying migration");
+        sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, CAST(CURRENT_TIMESTAMP AS TEXT))")
+            .bind(m.version)
+            .bind(m.name)
+                        .execute(&mut *tx)
+            .await?;
+        applied.push(m.version);
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
