@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod master;
+pub mod testkit;
 
 use domain::access::{self, Action, Resource, Role};
 use domain::validation::FieldErrors;

@@ -552,17 +552,24 @@ pub async fn get_party(app: &App, actor: &Actor, role: PartyRole, id: &str) -> A
 
 /// Creates a customer or supplier (with `is_customer`/`is_supplier` both may be set).
 pub async fn create_party(app: &App, actor: &Actor, role: PartyRole, input: &PartyIn) -> AppResult<Party> {
+    let mut tx = app.db.begin().await?;
+    let company = company_in(&mut tx).await?;
+    let out = create_party_tx(&mut tx, actor, &company, role, input).await?;
+    commit(tx).await?;
+    Ok(out)
+}
+
+/// Creates a party inside the caller's transaction (imports create many in one).
+pub async fn create_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, role: PartyRole, input: &PartyIn) -> AppResult<Party> {
     actor.authorize(Action::Create, role.resource())?;
     if (input.credit_limit.as_deref().is_some_and(|c| !c.trim().is_empty()) || input.payment_terms_days.is_some_and(|d| d != 0))
         && !actor.can(Action::Update, Resource::CreditTerms)
     {
         return Err(AppError::Forbidden);
     }
-    let mut tx = app.db.begin().await?;
-    let company = company_in(&mut tx).await?;
     let data = party::validate_party(&party_input(input, None), company.scheme(), company.decimals());
     let mut e = data.as_ref().err().cloned().unwrap_or_default();
-    let salesperson_id = check_salesperson(&mut tx, &mut e, input.salesperson_id.as_deref()).await?;
+    let salesperson_id = check_salesperson(tx, &mut e, input.salesperson_id.as_deref()).await?;
     let data = data.map_err(|_| AppError::Invalid(e.clone()))?;
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
@@ -581,10 +588,9 @@ pub async fn create_party(app: &App, actor: &Actor, role: PartyRole, input: &Par
         version: 1,
         ..party_row(data)
     };
-    rows::insert(&mut tx, &row).await?;
+    rows::insert(tx, &row).await?;
     let out = party_of(row, company.decimals());
-    audit::record(&mut tx, actor, "create", "party", &out.id, None::<&Party>, Some(&out)).await?;
-    commit(tx).await?;
+    audit::record(tx, actor, "create", "party", &out.id, None::<&Party>, Some(&out)).await?;
     Ok(out)
 }
 
@@ -637,12 +643,19 @@ fn party_row(d: party::PartyData) -> PartyRow {
 }
 
 pub async fn update_party(app: &App, actor: &Actor, role: PartyRole, id: &str, input: &PartyIn) -> AppResult<Party> {
-    actor.authorize(Action::Update, role.resource())?;
-    let id = parse_id(id)?;
     let mut tx = app.db.begin().await?;
     let company = company_in(&mut tx).await?;
+    let out = update_party_tx(&mut tx, actor, &company, role, id, input).await?;
+    commit(tx).await?;
+    Ok(out)
+}
+
+/// Changes a party inside the caller's transaction.
+pub async fn update_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, role: PartyRole, id: &str, input: &PartyIn) -> AppResult<Party> {
+    actor.authorize(Action::Update, role.resource())?;
+    let id = parse_id(id)?;
     let d = company.decimals();
-    let old = rows::get::<PartyRow>(&mut tx, &id).await?.ok_or(AppError::NotFound)?;
+    let old = rows::get::<PartyRow>(tx, &id).await?.ok_or(AppError::NotFound)?;
     let before = party_of(old.clone(), d);
     let in_role = match role {
         PartyRole::Customer => before.is_customer,
@@ -657,7 +670,7 @@ pub async fn update_party(app: &App, actor: &Actor, role: PartyRole, id: &str, i
     let data = party::validate_party(&party_input(input, Some(&before)), company.scheme(), d);
     let mut e = data.as_ref().err().cloned().unwrap_or_default();
     let salesperson_id = match &input.salesperson_id {
-        Some(s) => check_salesperson(&mut tx, &mut e, Some(s)).await?,
+        Some(s) => check_salesperson(tx, &mut e, Some(s)).await?,
         None => old.salesperson_id.clone(),
     };
     let data = data.map_err(|_| AppError::Invalid(e.clone()))?;
@@ -690,11 +703,34 @@ pub async fn update_party(app: &App, actor: &Actor, role: PartyRole, id: &str, i
     if row.is_customer == 0 && row.is_supplier == 0 {
         return Err(AppError::Invalid(FieldErrors::single("is_customer", "party-needs-a-role")));
     }
-    rows::update(&mut tx, &row).await?;
+    rows::update(tx, &row).await?;
     let after = party_of(PartyRow { version: old.version + 1, ..row }, d);
-    audit::record(&mut tx, actor, "update", "party", &id, Some(&before), Some(&after)).await?;
-    commit(tx).await?;
+    audit::record(tx, actor, "update", "party", &id, Some(&before), Some(&after)).await?;
     Ok(after)
+}
+
+/// The party with this natural key: its tax id (any separators) or, failing that, its code.
+pub async fn find_party_tx(tx: &mut Conn, company: &Company, tax_scheme: Option<&str>, tax_id: Option<&str>, code: Option<&str>) -> AppResult<Option<Party>> {
+    let scheme = tax_scheme.and_then(TaxScheme::from_code).unwrap_or_else(|| company.scheme());
+    let d = company.decimals();
+    if let Some(t) = tax_id.map(str::trim).filter(|t| !t.is_empty()) {
+        if let Ok(t) = domain::taxid::TaxId::parse(scheme, t) {
+            if let Some(r) = rows::find_by::<PartyRow>(tx, "tax_id", t.as_str()).await? {
+                return Ok(Some(party_of(r, d)));
+            }
+        }
+    }
+    if let Some(c) = code.map(str::trim).filter(|c| !c.is_empty()) {
+        if let Some(r) = rows::find_by::<PartyRow>(tx, "code", &c.to_uppercase()).await? {
+            return Ok(Some(party_of(r, d)));
+        }
+    }
+    Ok(None)
+}
+
+/// The company inside a transaction (imports read it once).
+pub async fn company_tx(tx: &mut Conn) -> AppResult<Company> {
+    company_in(tx).await
 }
 
 /// Archives (never deletes): documents and history keep pointing at the record.
@@ -1194,6 +1230,20 @@ pub async fn get_product(app: &App, actor: &Actor, id: &str) -> AppResult<Produc
 }
 
 pub async fn save_product(app: &App, actor: &Actor, id: Option<&str>, input: &ProductIn) -> AppResult<Product> {
+    let mut tx = app.db.begin().await?;
+    let d = company_in(&mut tx).await?.decimals();
+    let out = save_product_tx(&mut tx, actor, d, id, input).await?;
+    commit(tx).await?;
+    Ok(out)
+}
+
+/// The article with this code.
+pub async fn find_product_tx(tx: &mut Conn, decimals: u32, code: &str) -> AppResult<Option<Product>> {
+    Ok(rows::find_by::<ProductRow>(tx, "code", &code.trim().to_uppercase()).await?.map(|r| product_of(r, decimals)))
+}
+
+/// Creates (`id` = None) or changes an article inside the caller's transaction.
+pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&str>, input: &ProductIn) -> AppResult<Product> {
     let archive_flag = input.archived.or(input.active.map(|a| !a));
     let archiving = archive_flag == Some(true) && input.name.is_none() && input.code.is_none();
     let action = match id {
@@ -1202,10 +1252,8 @@ pub async fn save_product(app: &App, actor: &Actor, id: Option<&str>, input: &Pr
         Some(_) => Action::Update,
     };
     actor.authorize(action, Resource::Products)?;
-    let mut tx = app.db.begin().await?;
-    let d = company_in(&mut tx).await?.decimals();
     let old = match id {
-        Some(id) => Some(rows::get::<ProductRow>(&mut tx, &parse_id(id)?).await?.ok_or(AppError::NotFound)?),
+        Some(id) => Some(rows::get::<ProductRow>(tx, &parse_id(id)?).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
     if let (Some(o), Some(v)) = (&old, input.version) {
@@ -1235,7 +1283,7 @@ pub async fn save_product(app: &App, actor: &Actor, id: Option<&str>, input: &Pr
         None => old.as_ref().and_then(|o| o.tax_rate_id.clone()),
         Some("") => None,
         Some(t) => match parse_id(t) {
-            Ok(t) if rows::get::<TaxRateRow>(&mut tx, &t).await?.is_some_and(|r| r.archived_at.is_none()) => Some(t),
+            Ok(t) if rows::get::<TaxRateRow>(tx, &t).await?.is_some_and(|r| r.archived_at.is_none()) => Some(t),
             _ => {
                 e.add("tax_rate_id", "tax-rate-unknown");
                 None
@@ -1271,13 +1319,12 @@ pub async fn save_product(app: &App, actor: &Actor, id: Option<&str>, input: &Pr
         version: old.as_ref().map_or(1, |o| o.version),
     };
     match &old {
-        None => rows::insert(&mut tx, &row).await?,
-        Some(_) => rows::update(&mut tx, &row).await?,
+        None => rows::insert(tx, &row).await?,
+        Some(_) => rows::update(tx, &row).await?,
     }
     let after = product_of(ProductRow { version: row.version + i64::from(old.is_some()), ..row }, d);
-    audit::record(&mut tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after))
+    audit::record(tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after))
         .await?;
-    commit(tx).await?;
     Ok(after)
 }
 

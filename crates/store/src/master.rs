@@ -48,6 +48,12 @@ pub async fn update<T: Record>(conn: &mut Conn, row: &T) -> Result<(), StoreErro
     done.map(|_| ()).ok_or(StoreError::Conflict)
 }
 
+/// The record whose unique `column` (a fixed name, never user text) has this value.
+pub async fn find_by<T: Record>(conn: &mut Conn, column: &'static str, value: &str) -> Result<Option<T>, StoreError> {
+    let sql = format!("SELECT * FROM {} WHERE {column} = $1", T::TABLE);
+    Ok(sqlx::query_as::<_, T>(&sql).bind(value).fetch_optional(conn).await?)
+}
+
 pub async fn get<T: Record>(conn: &mut Conn, id: &str) -> Result<Option<T>, StoreError> {
     let sql = format!("SELECT * FROM {} WHERE id = $1", T::TABLE);
     Ok(sqlx::query_as::<_, T>(&sql).bind(id).fetch_optional(conn).await?)
