@@ -150,11 +150,13 @@ fn to_history(r: AuditRow) -> HistoryEntry {
         Some(other) => other.to_string(),
     };
     for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
-        if matches!(key.as_str(), "updated_at" | "version" | "created_at") {
+        if matches!(key.as_str(), "id" | "updated_at" | "version" | "created_at") {
             continue;
         }
         let (x, y) = (show(b.get(key)), show(a.get(key)));
-        if x != y {
+        // A new record's empty values ("false", "[]", "0") are not worth listing.
+        let blank = |v: &str| matches!(v, "" | "false" | "[]" | "0");
+        if x != y && !(blank(&x) && blank(&y)) {
             changes.push((key.clone(), x, y));
         }
     }

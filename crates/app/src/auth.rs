@@ -426,3 +426,19 @@ pub async fn revoke_token(app: &App, actor: &Actor, id_or_prefix: &str) -> AppRe
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(())
 }
+
+/// Any user may choose the language they read Tendero in.
+pub async fn set_own_locale(app: &App, actor: &Actor, locale: &str) -> AppResult<()> {
+    let mut e = FieldErrors::new();
+    let Some(locale) = check_locale(&mut e, Some(locale)) else {
+        return Err(AppError::Invalid(if e.is_empty() { FieldErrors::single("locale", "locale-invalid") } else { e }));
+    };
+    let id = actor.user_id.clone().ok_or(AppError::Forbidden)?;
+    let mut tx = app.db.begin().await?;
+    let mut row = people::user_by_id(&mut tx, &id).await?.ok_or(AppError::NotFound)?;
+    row.locale = locale;
+    row.updated_at = clock::now_text();
+    people::update_user(&mut tx, &row).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}

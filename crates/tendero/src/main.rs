@@ -1,1 +1,338 @@
-fn main(){}
+//! `tendero`: the one binary. Serves the web application and API, migrates, fills the demo
+//! company, manages users and tokens, verifies the audit trail, backs up and restores,
+//! and runs the analytics commands.
+
+mod config;
+
+use anyhow::{bail, Context, Result};
+use app::{auth, Actor, App};
+use clap::{Parser, Subcommand};
+use config::Settings;
+use std::io::Read;
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(name = "tendero", version, about = "Tendero: ventas y CRM para pequeñas y medianas empresas")]
+struct Cli {
+    #[command(flatten)]
+    global: config::Flags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web application and the API (creates and migrates the database).
+    Serve {
+        /// Fill the demo company first when the database has no customers.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema and exit.
+    Migrate,
+    /// Fill a demo company (Distribuidora Del Plata) into an empty database.
+    Demo,
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent copy of the database to FILE while the server runs (SQLite).
+    Backup { file: std::path::PathBuf },
+    /// Replace the database with a backup (the server must be stopped; the current
+    /// database is kept beside it as `tendero.db.before-restore-…`).
+    Restore { file: std::path::PathBuf },
+    /// Customer analytics.
+    Analytics {
+        #[command(subcommand)]
+        command: AnalyticsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown only this once).
+    New {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List tokens (prefixes only).
+    List,
+    /// Revoke a token by id or prefix.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits with 1 and names the first tampered entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum AnalyticsCommand {
+    /// Fit BG/NBD + Gamma-Gamma on a `customer_id,date,amount` CSV and print CLV per customer.
+    Clv {
+        #[arg(long)]
+        transactions: std::path::PathBuf,
+        #[arg(long)]
+        calibration_end: String,
+        #[arg(long, default_value = "week")]
+        time_unit: String,
+        #[arg(long, default_value_t = 39.0)]
+        horizon: f64,
+        #[arg(long, default_value_t = 12)]
+        clv_months: u32,
+        #[arg(long, default_value_t = 0.01)]
+        discount_monthly: f64,
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+}
+
+fn os_user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "admin".into())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tendero: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log)))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command, settings).await {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("tendero: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> Result<App> {
+    App::open(&settings.database_url()?).await.map_err(|e| anyhow::anyhow!("{e}")).context("opening the database")
+}
+
+async fn run(command: Command, settings: Settings) -> Result<i32> {
+    let actor = Actor::system(&os_user());
+    match command {
+        Command::Serve { demo } => serve(settings, demo).await?,
+        Command::Migrate => {
+            open(&settings).await?;
+            println!("database is up to date");
+        }
+        Command::Demo => {
+            let app = open(&settings).await?;
+            if app::demo::fill(&app, &actor).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("demo company filled");
+            } else {
+                println!("the database already has customers; the demo was not added");
+            }
+        }
+        Command::User { command: UserCommand::Add { name, role, password_stdin, display_name, email } } => {
+            if !password_stdin {
+                bail!("give the password on standard input with --password-stdin");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let app = open(&settings).await?;
+            let input = auth::UserInput { username: Some(name), display_name, email, password: Some(password), role: Some(role), locale: None, active: None };
+            match auth::create_user(&app, &actor, &input).await {
+                Ok(u) => println!("user {} created ({})", u.username, u.role.code()),
+                Err(app::AppError::Invalid(f)) => {
+                    for (field, key) in f.0 {
+                        eprintln!("{field}: {key}");
+                    }
+                    return Ok(2);
+                }
+                Err(e) => bail!("{e}"),
+            }
+        }
+        Command::User { command: UserCommand::List } => {
+            let app = open(&settings).await?;
+            for u in auth::list_users(&app, &actor).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{}\t{}\t{}\t{}", u.username, u.role.code(), if u.active { "active" } else { "inactive" }, u.display_name);
+            }
+        }
+        Command::Token { command: TokenCommand::New { user, name } } => {
+            let app = open(&settings).await?;
+            let (_, secret) = auth::new_token(&app, &actor, &user, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{secret}");
+        }
+        Command::Token { command: TokenCommand::List } => {
+            let app = open(&settings).await?;
+            for t in auth::list_tokens(&app, &actor).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{}\t{}\t{}\t{}\t{}", t.id, t.prefix, t.username, t.name, t.revoked_at.map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into()));
+            }
+        }
+        Command::Token { command: TokenCommand::Revoke { id } } => {
+            let app = open(&settings).await?;
+            auth::revoke_token(&app, &actor, &id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("revoked");
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let app = open(&settings).await?;
+            let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            match report.first_bad {
+                None => println!("audit trail intact: {} entries", report.entries),
+                Some((seq, why)) => {
+                    println!("audit trail TAMPERED at entry {seq}: {why}");
+                    return Ok(1);
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let app = open(&settings).await?;
+            if file.exists() {
+                bail!("{} already exists; choose a new file", file.display());
+            }
+            let target = file.to_str().context("the backup path is not valid UTF-8")?;
+            app.db.backup_sqlite(target).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("backup written to {}", file.display());
+        }
+        Command::Restore { file } => restore(&settings, &file).await?,
+        Command::Analytics { command } => return analytics(command),
+    }
+    Ok(0)
+}
+
+async fn serve(settings: Settings, demo: bool) -> Result<()> {
+    let app = open(&settings).await?;
+    let _lock = settings.lock_data_dir()?;
+    if demo {
+        let filled = app::demo::fill(&app, &Actor::system("demo")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if filled {
+            tracing::info!("demo company filled: Distribuidora Del Plata S.R.L.");
+        }
+    }
+    let addr: SocketAddr = settings.addr.parse().with_context(|| format!("--addr {} is not HOST:PORT", settings.addr))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    if let Some(token) = auth::issue_setup_token(&app).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+        tracing::warn!("no users yet: create the first administrator at http://{host}:{}/setup?token={token}", local.port());
+        eprintln!("\n  Create the first administrator: http://{host}:{}/setup?token={token}\n", local.port());
+    }
+    tracing::info!(backend = ?app.backend(), "Tendero listening on http://{local}");
+    eprintln!("Tendero listening on http://{local}");
+    let state = web::AppState::new(app.clone(), settings.secure_cookies);
+    web::serve(listener, state, shutdown()).await?;
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn restore(settings: &Settings, file: &std::path::Path) -> Result<()> {
+    let target = settings.sqlite_path().context("restore works on the SQLite database; for PostgreSQL use pg_restore")?;
+    if !file.is_file() {
+        bail!("{} is not a file", file.display());
+    }
+    // Check that it is a Tendero database before touching anything.
+    {
+        let url = format!("sqlite://{}?mode=ro", file.display());
+        let check = store::Db::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut conn = check.reader().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ok: Result<i64, _> = sqlx_count(&mut conn).await;
+        check.close().await;
+        if ok.is_err() {
+            bail!("{} is not a Tendero backup", file.display());
+        }
+    }
+    let _lock = settings.lock_data_dir().context("stop the server before restoring")?;
+    if target.exists() {
+        let stamp = app::clock::now_text().replace([':', '.'], "-");
+        let kept = target.with_file_name(format!("tendero.db.before-restore-{stamp}"));
+        std::fs::rename(&target, &kept)?;
+        println!("the current database was kept as {}", kept.display());
+    }
+    for ext in ["db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(target.with_extension(ext));
+    }
+    std::fs::copy(file, &target)?;
+    let app = open(settings).await?;
+    let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("restored {} ({} audit entries, chain {})", target.display(), report.entries, if report.first_bad.is_none() { "intact" } else { "BROKEN" });
+    Ok(())
+}
+
+async fn sqlx_count(conn: &mut store::Conn) -> std::result::Result<i64, store::StoreError> {
+    store::audit::head(conn).await.map(|(seq, _)| seq)
+}
+
+fn analytics(command: AnalyticsCommand) -> Result<i32> {
+    match command {
+        AnalyticsCommand::Clv { transactions, calibration_end, time_unit, horizon, clv_months, discount_monthly, format } => {
+            if format != "json" {
+                bail!("--format json is the only format for now");
+            }
+            let text = std::fs::read_to_string(&transactions).with_context(|| format!("reading {}", transactions.display()))?;
+            let date = time::Date::parse(&calibration_end, time::macros::format_description!("[year]-[month]-[day]"))
+                .with_context(|| format!("--calibration-end {calibration_end} is not YYYY-MM-DD"))?;
+            let unit = match time_unit.as_str() {
+                "week" => analytics::TimeUnit::Week,
+                "day" => analytics::TimeUnit::Day,
+                other => bail!("--time-unit {other}: use week or day"),
+            };
+            let tx = analytics::parse_transactions_csv(&text)?;
+            let opts = analytics::ClvOptions { calibration_end: date, time_unit: unit, horizon, clv_months, discount_monthly };
+            let report = analytics::clv_report(&tx, &opts)?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(0)
+        }
+    }
+}

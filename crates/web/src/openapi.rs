@@ -1,0 +1,191 @@
+//! The OpenAPI 3.1 document of `/api/v1`, built from the same `Crud` kinds that route the
+//! requests (so a new kind is documented the moment it is served), and a plain HTML page
+//! that lists it for people (no CDN, no JavaScript).
+
+use crate::api::{self, Crud};
+use crate::error::ErrorBody;
+use app::master::{ListParams, SearchHit};
+use axum::response::Html;
+use axum::Json;
+use std::sync::OnceLock;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+fn reference<T: ToSchema>() -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(T::name()))
+}
+
+fn json_content(schema: RefOr<Schema>) -> Content {
+    Content::new(Some(schema))
+}
+
+/// The errors every operation may answer, all with the same body.
+fn with_errors(mut op: OperationBuilder, has_body: bool, has_id: bool) -> OperationBuilder {
+    let mut codes = vec![("400", "Malformed request"), ("401", "No valid token"), ("403", "The token's user lacks the permission")];
+    if has_id {
+        codes.push(("404", "No such record"));
+    }
+    if has_body {
+        codes.push(("409", "Changed by someone else, or refused by a business rule"));
+        codes.push(("415", "The body is not application/json"));
+        codes.push(("422", "Invalid fields; `error.fields` says which"));
+    }
+    codes.push(("500", "Unexpected failure (logged)"));
+    for (code, text) in codes {
+        op = op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(reference::<ErrorBody>())).build());
+    }
+    op.security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+}
+
+fn page_schema<T: ToSchema>() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .property("items", ArrayBuilder::new().items(reference::<T>()))
+        .required("items")
+        .property("next_cursor", ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])))
+        .required("next_cursor")
+        .into()
+}
+
+fn id_param() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid)))))
+        .build()
+}
+
+fn add_crud<C: Crud>(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilder {
+    let one = format!("/api/v1{}/{{id}}", C::PATH);
+    let many = format!("/api/v1{}", C::PATH);
+    let tag = C::TAG;
+    let body = || RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<C::In>())).build();
+    let ok = |code: &str, text: &str, schema: RefOr<Schema>, op: OperationBuilder| op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(schema)).build());
+
+    let list = ok("200", "One page", page_schema::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("list_{tag}"))).summary(Some(format!("List {tag}"))).parameters(Some(ListParams::into_params(|| Some(ParameterIn::Query)))));
+    paths.add_path_operation(&many, vec![HttpMethod::Get], with_errors(list, false, false));
+    let create = ok("201", "Created", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("create_{tag}"))).summary(Some(format!("Create one of {tag}"))).request_body(Some(body())));
+    paths.add_path_operation(&many, vec![HttpMethod::Post], with_errors(create, true, false));
+    let get = ok("200", "The record", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("get_{tag}"))).summary(Some(format!("Get one of {tag}"))).parameter(id_param()));
+    paths.add_path_operation(&one, vec![HttpMethod::Get], with_errors(get, false, true));
+    let patch = ok("200", "Changed", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("update_{tag}"))).summary(Some(format!("Change one of {tag}; absent fields stay, \"\" clears"))).parameter(id_param()).request_body(Some(body())));
+    paths.add_path_operation(&one, vec![HttpMethod::Patch], with_errors(patch, true, true));
+    let del = ok("200", "Archived", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("archive_{tag}"))).summary(Some(format!("Archive one of {tag} (never deleted)"))).parameter(id_param()));
+    paths.add_path_operation(&one, vec![HttpMethod::Delete], with_errors(del, false, true));
+    let hist = ok("200", "Changes, newest first", ArrayBuilder::new().items(reference::<app::audit::HistoryEntry>()).into(), OperationBuilder::new().tag(tag).operation_id(Some(format!("history_{tag}"))).summary(Some("Audit history of the record".to_string())).parameter(id_param()));
+    paths.add_path_operation(format!("{one}/history"), vec![HttpMethod::Get], with_errors(hist, false, true));
+
+    let mut schemas = Vec::new();
+    C::In::schemas(&mut schemas);
+    C::Out::schemas(&mut schemas);
+    components.schema(C::In::name(), C::In::schema()).schema(C::Out::name(), C::Out::schema()).schemas_from_iter(schemas)
+}
+
+fn build() -> OpenApi {
+    let mut paths = Paths::new();
+    let mut c = ComponentsBuilder::new()
+        .schema(ErrorBody::name(), ErrorBody::schema())
+        .schema(crate::error::ErrorDetail::name(), crate::error::ErrorDetail::schema())
+        .schema(app::audit::HistoryEntry::name(), app::audit::HistoryEntry::schema())
+        .schema(SearchHit::name(), SearchHit::schema())
+        .schema(api::SearchResult::name(), api::SearchResult::schema())
+        .schema(api::Me::name(), api::Me::schema())
+        .schema(app::master::Company::name(), app::master::Company::schema())
+        .schema(app::master::CompanyIn::name(), app::master::CompanyIn::schema())
+        .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    c = add_crud::<api::Customers>(&mut paths, c);
+    c = add_crud::<api::Suppliers>(&mut paths, c);
+    c = add_crud::<api::Contacts>(&mut paths, c);
+    c = add_crud::<api::Salespeople>(&mut paths, c);
+    c = add_crud::<api::Products>(&mut paths, c);
+    c = add_crud::<api::TaxRates>(&mut paths, c);
+    c = add_crud::<api::Users>(&mut paths, c);
+
+    let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
+    let company_get = OperationBuilder::new().tag("company").operation_id(Some("get_company")).summary(Some("The company's profile")).response("200", ok(reference::<app::master::Company>()));
+    paths.add_path_operation("/api/v1/company", vec![HttpMethod::Get], with_errors(company_get, false, false));
+    let company_patch = OperationBuilder::new()
+        .tag("company")
+        .operation_id(Some("update_company"))
+        .summary(Some("Change the company's profile"))
+        .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<app::master::CompanyIn>())).build()))
+        .response("200", ok(reference::<app::master::Company>()));
+    paths.add_path_operation("/api/v1/company", vec![HttpMethod::Patch], with_errors(company_patch, true, false));
+    let search = OperationBuilder::new()
+        .tag("search")
+        .operation_id(Some("search"))
+        .summary(Some("Find customers, suppliers, contacts and articles"))
+        .parameters(Some(api::SearchParams::into_params(|| Some(ParameterIn::Query))))
+        .response("200", ok(reference::<api::SearchResult>()));
+    paths.add_path_operation("/api/v1/search", vec![HttpMethod::Get], with_errors(search, false, false));
+    let me = OperationBuilder::new().tag("users").operation_id(Some("me")).summary(Some("The token's user")).response("200", ok(reference::<api::Me>()));
+    paths.add_path_operation("/api/v1/me", vec![HttpMethod::Get], with_errors(me, false, false));
+
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Tendero API")
+                .version("1")
+                .description(Some("Sales automation and CRM. Authenticate with `Authorization: Bearer TOKEN` (`tendero token new --user NAME`). Money and quantities are decimal strings. Lists are keyset-paginated: pass `next_cursor` as `cursor`. Errors: `{\"error\": {\"code\", \"message\", \"fields\"}}`."))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(c.build()))
+        .build()
+}
+
+pub fn document() -> &'static OpenApi {
+    static DOC: OnceLock<OpenApi> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+pub async fn json() -> Json<&'static OpenApi> {
+    Json(document())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A browsable page of every operation and schema.
+pub async fn docs() -> Html<String> {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    Html(
+        PAGE.get_or_init(|| {
+            let v = serde_json::to_value(document()).unwrap_or_default();
+            let mut out = String::from("<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'><title>Tendero API</title><link rel=stylesheet href='/assets/app.css'></head><body class=doc><main><h1>Tendero API v1</h1>");
+            out.push_str(&format!("<p>{}</p><p><a href='/api/v1/openapi.json'>openapi.json</a></p>", esc(v["info"]["description"].as_str().unwrap_or(""))));
+            if let Some(paths) = v["paths"].as_object() {
+                out.push_str("<h2>Operations</h2><table><thead><tr><th>Method</th><th>Path</th><th>Summary</th></tr></thead><tbody>");
+                for (path, item) in paths {
+                    for method in ["get", "post", "patch", "delete"] {
+                        if let Some(op) = item.get(method) {
+                            out.push_str(&format!("<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>", method.to_uppercase(), esc(path), esc(op["summary"].as_str().unwrap_or(""))));
+                        }
+                    }
+                }
+                out.push_str("</tbody></table>");
+            }
+            if let Some(schemas) = v["components"]["schemas"].as_object() {
+                out.push_str("<h2>Schemas</h2>");
+                for (name, s) in schemas {
+                    out.push_str(&format!("<h3 id='{0}'>{0}</h3><ul>", esc(name)));
+                    if let Some(props) = s["properties"].as_object() {
+                        for (p, ps) in props {
+                            let ty = ps.get("type").map(|t| t.to_string()).or_else(|| ps.get("$ref").map(|r| r.to_string())).unwrap_or_default();
+                            out.push_str(&format!("<li><code>{}</code> {} — {}</li>", esc(p), esc(&ty), esc(ps["description"].as_str().unwrap_or(""))));
+                        }
+                    }
+                    out.push_str("</ul>");
+                }
+            }
+            out.push_str("</main></body></html>");
+            out
+        })
+        .clone(),
+    )
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Tendero in a real browser (Debian's headless Chromium driven by Playwright).
+
+Starts the `tendero` binary on a free port with a fresh SQLite data directory and the
+demo company, then walks through what a new user does: creates the first administrator
+from the one-time setup link, logs out and in, creates a customer, finds it with the
+global search, sees the validation message for an invalid tax id, switches to English,
+and checks the pages on a phone-sized screen. Screenshots go to the directory given as
+the second argument. Prints one line per check and a closing "N passed, M failed".
+"""
+import os, re, socket, subprocess, sys, tempfile, time, traceback
+
+from playwright.sync_api import sync_playwright, expect
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "target/debug/tendero"
+SHOTS = sys.argv[2] if len(sys.argv) > 2 else "target/screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correcto-caballo-42"
+
+
+def cuit(prefix, number):
+    """A valid CUIT (modulo 11 with weights 5,4,3,2,7,6,5,4,3,2)."""
+    while True:
+        body = f"{prefix}{number:08d}"
+        s = sum(int(d) * w for d, w in zip(body, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]))
+        check = 11 - s % 11
+        check = 0 if check == 11 else check
+        if check != 10:
+            return f"{body[:2]}-{body[2:]}-{check}"
+        number += 1
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="tendero-browser-")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = os.path.join(data, "server.log")
+    log = open(log_path, "w")
+    server = subprocess.Popen([BIN, "serve", "--demo", "--data-dir", os.path.join(data, "data"), "--addr", f"127.0.0.1:{port}"],
+                              stdout=log, stderr=subprocess.STDOUT)
+    setup_url = None
+    for _ in range(300):
+        text = open(log_path).read()
+        m = re.search(r"(http://\S+/setup\?token=[A-Za-z0-9_-]+)", text)
+        if m and "listening" in text:
+            setup_url = m.group(1)
+            break
+        if server.poll() is not None:
+            break
+        time.sleep(0.1)
+    results = []
+
+    def check(name, fn):
+        try:
+            fn()
+            results.append((name, True))
+            print(f"test {name} ... ok", flush=True)
+        except Exception:
+            results.append((name, False))
+            print(f"test {name} ... FAILED", flush=True)
+            traceback.print_exc()
+            try:
+                page.screenshot(path=os.path.join(SHOTS, f"FAILED-{name}.png"), full_page=True)
+            except Exception:
+                pass
+
+    try:
+        if not setup_url:
+            print(open(log_path).read())
+            raise SystemExit("the server did not print a setup link")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+            ctx = browser.new_context(locale="es-AR", viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            page.set_default_timeout(15000)
+
+            def setup():
+                page.goto(setup_url)
+                expect(page.locator("h1")).to_have_text("Primera puesta en marcha")
+                page.fill("#f-legal_name", "Distribuidora Del Plata S.R.L.")
+                page.fill("#f-username", "admin")
+                page.fill("#f-display_name", "Ana Administradora")
+                page.fill("#f-password", PASSWORD)
+                page.fill("#f-password_confirm", PASSWORD)
+                page.screenshot(path=os.path.join(SHOTS, "01-setup.png"), full_page=True)
+                page.click("main button[type=submit]")
+                expect(page.locator(".flash")).to_contain_text("Bienvenido")
+                page.screenshot(path=os.path.join(SHOTS, "02-company.png"), full_page=True)
+                # The link is spent: a second visit is refused.
+                other = ctx.new_page()
+                other.goto(setup_url)
+                expect(other.locator("main")).to_contain_text("no es válido")
+                other.close()
+
+            def login():
+                page.click("text=Salir")
+                expect(page).to_have_url(re.compile(r"/login"))
+                page.fill("input[name=username]", "admin")
+                page.fill("input[name=password]", "equivocada-123")
+                page.click("main button[type=submit]")
+                expect(page.locator(".error")).to_contain_text("incorrectos")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("main button[type=submit]")
+                expect(page.locator("nav.areas")).to_contain_text("Clientes")
+                page.screenshot(path=os.path.join(SHOTS, "03-home.png"), full_page=True)
+
+            def customers_list():
+                page.click("nav.areas >> text=Clientes")
+                expect(page.locator("table.list")).to_contain_text("Ferretería El Tornillo")
+                page.screenshot(path=os.path.join(SHOTS, "04-customers.png"), full_page=True)
+
+            def create_customer():
+                page.goto(base + "/customers/new")
+                page.fill("#f-name", "Panadería La Espiga")
+                page.fill("#f-tax_id", cuit(30, 70707070).replace("-", ""))
+                page.fill("#f-email", "pedidos@laespiga.com.ar")
+                page.fill("#f-phone", "+54 11 4555-7788")
+                page.fill("#f-city", "Lomas de Zamora")
+                page.click("main button[type=submit]")
+                expect(page.locator(".flash")).to_contain_text("Registro creado")
+                expect(page.locator("h1")).to_contain_text("Panadería La Espiga")
+                expect(page.locator("dl.facts")).to_contain_text(cuit(30, 70707070))
+                page.screenshot(path=os.path.join(SHOTS, "05-customer.png"), full_page=True)
+
+            def global_search():
+                page.fill("header form.search input", "panaderia espiga")
+                page.press("header form.search input", "Enter")
+                expect(page.locator("ul.hits")).to_contain_text("Panadería La Espiga")
+                page.screenshot(path=os.path.join(SHOTS, "06-search.png"), full_page=True)
+                page.click("ul.hits >> text=Panadería La Espiga")
+                expect(page.locator("h1")).to_contain_text("Panadería La Espiga")
+                # By phone digits too.
+                page.fill("header form.search input", "45557788")
+                page.press("header form.search input", "Enter")
+                expect(page.locator("ul.hits")).to_contain_text("Panadería La Espiga")
+
+            def invalid_tax_id():
+                page.goto(base + "/customers/new")
+                page.fill("#f-name", "Cliente con CUIT mal")
+                page.fill("#f-tax_id", "20-12345678-0")
+                page.click("main button[type=submit]")
+                expect(page.locator("#e-tax_id")).to_contain_text("dígito verificador")
+                expect(page.locator("#f-name")).to_have_value("Cliente con CUIT mal")
+                page.screenshot(path=os.path.join(SHOTS, "07-invalid-tax-id.png"), full_page=True)
+                page.goto(base + "/customers?q=cuit+mal")
+                expect(page.locator("main")).to_contain_text("No hay registros")
+
+            def english():
+                page.goto(base + "/customers")
+                page.click("text=English")
+                expect(page.locator("nav.areas")).to_contain_text("Customers")
+                page.screenshot(path=os.path.join(SHOTS, "08-english.png"), full_page=True)
+                page.click("text=Español")
+                expect(page.locator("nav.areas")).to_contain_text("Clientes")
+
+            def phone_screen():
+                phone = browser.new_context(locale="es-AR", viewport={"width": 390, "height": 844}, is_mobile=True)
+                mp = phone.new_page()
+                mp.goto(base + "/login")
+                mp.fill("input[name=username]", "admin")
+                mp.fill("input[name=password]", PASSWORD)
+                mp.click("main button[type=submit]")
+                mp.goto(base + "/customers")
+                expect(mp.locator("table.list")).to_contain_text("Ferretería El Tornillo")
+                width = mp.evaluate("document.documentElement.scrollWidth")
+                assert width <= 400, f"the page is {width}px wide on a 390px screen"
+                mp.screenshot(path=os.path.join(SHOTS, "09-phone.png"), full_page=True)
+                phone.close()
+
+            for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
+                             ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
+                             ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id),
+                             ("english_and_back", english), ("phone_screen", phone_screen)]:
+                check(name, fn)
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print(f"browser: {passed} passed, {failed} failed")
+    sys.exit(1 if failed or not results else 0)
+
+
+if __name__ == "__main__":
+    main()
