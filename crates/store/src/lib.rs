@@ -151,6 +151,17 @@ impl Db {
         Ok(())
     }
 
+    /// Whether a file is a Tendero SQLite database, read without changing it; returns its
+    /// schema version.
+    pub async fn inspect_sqlite_file(path: &str) -> Result<i64, StoreError> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{path}?mode=ro")).await?;
+        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&mut conn).await?;
+        let _ = conn.close().await;
+        version.ok_or_else(|| StoreError::Other("no schema version".into()))
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;

@@ -283,15 +283,9 @@ async fn restore(settings: &Settings, file: &std::path::Path) -> Result<()> {
         bail!("{} is not a file", file.display());
     }
     // Check that it is a Tendero database before touching anything.
-    {
-        let url = format!("sqlite://{}?mode=ro", file.display());
-        let check = store::Db::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut conn = check.reader().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let ok: Result<i64, _> = sqlx_count(&mut conn).await;
-        check.close().await;
-        if ok.is_err() {
-            bail!("{} is not a Tendero backup", file.display());
-        }
+    let path = file.to_str().context("the backup path is not valid UTF-8")?;
+    if store::Db::inspect_sqlite_file(path).await.is_err() {
+        bail!("{} is not a Tendero backup", file.display());
     }
     let _lock = settings.lock_data_dir().context("stop the server before restoring")?;
     if target.exists() {
@@ -308,10 +302,6 @@ async fn restore(settings: &Settings, file: &std::path::Path) -> Result<()> {
     let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("restored {} ({} audit entries, chain {})", target.display(), report.entries, if report.first_bad.is_none() { "intact" } else { "BROKEN" });
     Ok(())
-}
-
-async fn sqlx_count(conn: &mut store::Conn) -> std::result::Result<i64, store::StoreError> {
-    store::audit::head(conn).await.map(|(seq, _)| seq)
 }
 
 fn analytics(command: AnalyticsCommand) -> Result<i32> {

@@ -1,0 +1,128 @@
+//! The `tendero` command as an administrator uses it (SQLite data directory): users,
+//! tokens, demo data, audit verification catching a tampered row, online backup while the
+//! server runs, graceful stop on SIGTERM, restore.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tendero");
+
+fn tendero(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).arg("--data-dir").arg(data).args(args).env_remove("TENDERO_DATABASE_URL").output().expect("run tendero");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn add_user(data: &std::path::Path, name: &str, role: &str, password: &str) -> (i32, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn an_administrator_runs_tendero_from_the_command_line() {
+    let dir = app::testkit::TempDir::new("tendero-cli");
+    let data = dir.0.join("data");
+
+    let (code, out, _) = tendero(&data, &["migrate"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("up to date"));
+    assert_eq!(add_user(&data, "jefa", "manager", "una-clave-larga-4").0, 0);
+    let (code, msg) = add_user(&data, "otro", "jefe", "una-clave-larga-4");
+    assert_eq!(code, 2, "{msg}");
+    assert!(msg.contains("role"));
+    let (code, msg) = add_user(&data, "corto", "manager", "corta");
+    assert_eq!(code, 2, "{msg}");
+    let (_, users, _) = tendero(&data, &["user", "list"]);
+    assert!(users.contains("jefa\tmanager\tactive"), "{users}");
+
+    let (code, token, _) = tendero(&data, &["token", "new", "--user", "jefa"]);
+    assert_eq!(code, 0);
+    let token = token.trim().to_string();
+    assert!(token.starts_with("tdr_") && token.len() > 40);
+    let (_, list, _) = tendero(&data, &["token", "list"]);
+    assert!(list.contains(&token[..12]) && !list.contains(&token), "only the prefix is listed: {list}");
+
+    let (code, out, _) = tendero(&data, &["demo"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = tendero(&data, &["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact"));
+
+    // The server runs; an online backup is taken meanwhile; SIGTERM stops it cleanly.
+    let mut server = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(server.stderr.take().expect("stderr")).lines();
+    let mut base = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("Tendero listening on ") {
+            base = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(base.starts_with("http://127.0.0.1:"), "no address printed");
+    std::thread::spawn(move || for _ in lines {});
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{base}/api/v1/customers?q=tornillo")).bearer_auth(&token).send().await.expect("api");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["items"][0]["name"], "Ferretería El Tornillo");
+
+    let backup = dir.0.join("copia.db");
+    let (code, out, err) = tendero(&data, &["backup", backup.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(backup.is_file());
+    let (code, _, err) = tendero(&data, &["restore", backup.to_str().expect("path")]);
+    assert_ne!(code, 0, "restore must refuse while the server runs");
+    assert!(err.contains("stop the server"), "{err}");
+
+    let started = Instant::now();
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let status = loop {
+        if let Some(s) = server.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+
+    // Changes after the backup are undone by restoring it.
+    assert_eq!(add_user(&data, "despues", "marketing", "una-clave-larga-5").0, 0);
+    let (code, out, err) = tendero(&data, &["restore", backup.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("intact"), "{out}");
+    let (_, users, _) = tendero(&data, &["user", "list"]);
+    assert!(users.contains("jefa") && !users.contains("despues"), "{users}");
+    let not_a_db = dir.0.join("nada.db");
+    std::fs::write(&not_a_db, b"esto no es una base de datos").expect("write");
+    let (code, _, err) = tendero(&data, &["restore", not_a_db.to_str().expect("path")]);
+    assert_ne!(code, 0);
+    assert!(!err.is_empty());
+
+    // Someone edits an audit row behind Tendero's back: verify names that entry.
+    let url = format!("sqlite://{}", data.join("tendero.db").display());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("open");
+    sqlx::query("UPDATE audit_log SET actor_name = 'otra persona' WHERE seq = 7").execute(&pool).await.expect("tamper");
+    pool.close().await;
+    let (code, out, _) = tendero(&data, &["audit", "verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED at entry 7"), "{out}");
+}
