@@ -21,6 +21,10 @@ if ! python3 -c "import playwright" >/dev/null 2>&1; then
   echo "== installing Playwright for Python (no browser download; Debian's Chromium is used)"
   python3 -m pip install -q playwright
 fi
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "== installing schemathesis (API fuzzing against the OpenAPI document)"
+  python3 -m pip install -q "schemathesis>=4,<5"
+fi
 
 # Start the local PostgreSQL if this machine has one that is stopped.
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -40,9 +44,13 @@ echo "== browser test (headless Chromium)"
 browser_status=0
 python3 tests/browser/run.py "$CARGO_TARGET_DIR/debug/tendero" "$CARGO_TARGET_DIR/screenshots" || browser_status=$?
 
+echo "== API fuzzing (schemathesis against /api/v1/openapi.json)"
+fuzz_status=0
+tests/fuzz/run.sh "$CARGO_TARGET_DIR/debug/tendero" || fuzz_status=$?
+
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$CARGO_TARGET_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$CARGO_TARGET_DIR/cargo-test.log" | awk '{s+=$1} END {print s+0}')
-echo "== rust: $passed passed, $failed failed (exit $rust_status); browser exit $browser_status"
-if [ "$rust_status" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
+echo "== rust: $passed passed, $failed failed (exit $rust_status); browser exit $browser_status; fuzzing exit $fuzz_status"
+if [ "$rust_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
   exit 1
 fi

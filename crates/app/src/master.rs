@@ -29,6 +29,7 @@ pub struct ListParams {
     /// Words to search for (name, code, tax id, e-mail, phone), accents and case ignored.
     pub q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -36,6 +37,16 @@ pub struct ListParams {
     pub archived: Option<bool>,
     /// Contacts only: those of this customer or supplier.
     pub party_id: Option<String>,
+}
+
+/// The page size asked for: 1–200, 50 when not given.
+pub fn page_size(params: &ListParams) -> AppResult<i64> {
+    let limit = params.limit.unwrap_or(50);
+    if (1..=200).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")))
+    }
 }
 
 fn encode_cursor(name_norm: &str, id: &str) -> String {
@@ -85,10 +96,7 @@ async fn page<T: Record, O>(
     key: impl Fn(&T) -> (String, String),
     map: impl Fn(T) -> O,
 ) -> AppResult<Page<O>> {
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")));
-    }
+    let limit = page_size(params)?;
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let q = ListQuery {
         words: search_words(params.q.as_deref()),
@@ -794,7 +802,10 @@ pub struct ContactIn {
 
 pub async fn list_contacts(app: &App, actor: &Actor, params: &ListParams, party_id: Option<&str>) -> AppResult<Page<Contact>> {
     actor.authorize(Action::Read, Resource::Contacts)?;
-    let party = party_id.filter(|p| !p.is_empty()).map(parse_id).transpose()?;
+    let party = party_id
+        .filter(|p| !p.is_empty())
+        .map(|p| parse_id(p).map_err(|_| AppError::Invalid(FieldErrors::single("party_id", "party-unknown"))))
+        .transpose()?;
     let filter = party.as_ref().map(|_| "party_id = $?");
     let mut conn = app.db.reader().await?;
     page::<ContactRow, _>(&mut conn, params, filter, party, |r| (r.name_norm.clone(), r.id.clone()), contact_of).await

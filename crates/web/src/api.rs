@@ -61,6 +61,8 @@ pub trait Crud: Send + Sync + 'static {
     /// The record kind in the audit trail.
     const ENTITY: &'static str;
     const RESOURCE: Resource;
+    /// Fields a new record must have (documented in the OpenAPI create body).
+    const REQUIRED: &'static [&'static str];
     type In: DeserializeOwned + Send + utoipa::ToSchema + 'static;
     type Out: Serialize + Send + utoipa::ToSchema + 'static;
     fn list(app: &App, a: &Actor, p: &ListParams) -> impl Future<Output = AppResult<Page<Self::Out>>> + Send;
@@ -85,6 +87,7 @@ macro_rules! party_crud {
             const TAG: &'static str = $tag;
             const ENTITY: &'static str = "party";
             const RESOURCE: Resource = $res;
+            const REQUIRED: &'static [&'static str] = &["name"];
             type In = m::PartyIn;
             type Out = m::Party;
             async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<m::Party>> {
@@ -113,6 +116,7 @@ impl Crud for Contacts {
     const TAG: &'static str = "contacts";
     const ENTITY: &'static str = "contact";
     const RESOURCE: Resource = Resource::Contacts;
+    const REQUIRED: &'static [&'static str] = &["party_id", "name"];
     type In = m::ContactIn;
     type Out = m::Contact;
     async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<m::Contact>> {
@@ -137,6 +141,7 @@ impl Crud for Salespeople {
     const TAG: &'static str = "salespeople";
     const ENTITY: &'static str = "employee";
     const RESOURCE: Resource = Resource::Salespeople;
+    const REQUIRED: &'static [&'static str] = &["name"];
     type In = m::SalespersonIn;
     type Out = m::Salesperson;
     async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<m::Salesperson>> {
@@ -161,6 +166,7 @@ impl Crud for Products {
     const TAG: &'static str = "products";
     const ENTITY: &'static str = "product";
     const RESOURCE: Resource = Resource::Products;
+    const REQUIRED: &'static [&'static str] = &["code", "name"];
     type In = m::ProductIn;
     type Out = m::Product;
     async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<m::Product>> {
@@ -186,9 +192,11 @@ impl Crud for TaxRates {
     const TAG: &'static str = "tax-rates";
     const ENTITY: &'static str = "tax_rate";
     const RESOURCE: Resource = Resource::TaxRates;
+    const REQUIRED: &'static [&'static str] = &["name", "rate"];
     type In = m::TaxRateIn;
     type Out = m::TaxRate;
     async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<m::TaxRate>> {
+        m::page_size(p)?;
         let q = domain::text::fold(p.q.as_deref().unwrap_or(""));
         let items = m::list_tax_rates(app, a, p.archived.unwrap_or(false)).await?;
         Ok(Page { items: items.into_iter().filter(|t| domain::text::fold(&t.name).contains(&q)).collect(), next_cursor: None })
@@ -214,9 +222,11 @@ impl Crud for Users {
     const TAG: &'static str = "users";
     const ENTITY: &'static str = "user";
     const RESOURCE: Resource = Resource::Users;
+    const REQUIRED: &'static [&'static str] = &["username", "password", "role"];
     type In = UserInput;
     type Out = User;
     async fn list(app: &App, a: &Actor, p: &ListParams) -> AppResult<Page<User>> {
+        m::page_size(p)?;
         let q = domain::text::fold(p.q.as_deref().unwrap_or(""));
         let items = auth::list_users(app, a).await?;
         let items = items

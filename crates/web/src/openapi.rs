@@ -29,11 +29,12 @@ fn with_errors(mut op: OperationBuilder, has_body: bool, has_id: bool) -> Operat
     if has_id {
         codes.push(("404", "No such record"));
     }
+    codes.push(("409", "Changed by someone else, or refused by a business rule"));
     if has_body {
-        codes.push(("409", "Changed by someone else, or refused by a business rule"));
         codes.push(("415", "The body is not application/json"));
-        codes.push(("422", "Invalid fields; `error.fields` says which"));
     }
+    codes.push(("422", "Invalid fields or parameters; `error.fields` says which"));
+    codes.push(("429", "Too many attempts"));
     codes.push(("500", "Unexpected failure (logged)"));
     for (code, text) in codes {
         op = op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(reference::<ErrorBody>())).build());
@@ -64,11 +65,18 @@ fn add_crud<C: Crud>(paths: &mut Paths, components: ComponentsBuilder) -> Compon
     let many = format!("/api/v1{}", C::PATH);
     let tag = C::TAG;
     let body = || RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<C::In>())).build();
+    // Creating needs some fields that a change may leave out.
+    let mut required = ObjectBuilder::new();
+    for f in C::REQUIRED {
+        required = required.required(*f);
+    }
+    let create_schema: RefOr<Schema> = utoipa::openapi::schema::AllOfBuilder::new().item(reference::<C::In>()).item(required).into();
+    let create_body = RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(create_schema)).build();
     let ok = |code: &str, text: &str, schema: RefOr<Schema>, op: OperationBuilder| op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(schema)).build());
 
     let list = ok("200", "One page", page_schema::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("list_{tag}"))).summary(Some(format!("List {tag}"))).parameters(Some(ListParams::into_params(|| Some(ParameterIn::Query)))));
     paths.add_path_operation(&many, vec![HttpMethod::Get], with_errors(list, false, false));
-    let create = ok("201", "Created", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("create_{tag}"))).summary(Some(format!("Create one of {tag}"))).request_body(Some(body())));
+    let create = ok("201", "Created", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("create_{tag}"))).summary(Some(format!("Create one of {tag}"))).request_body(Some(create_body)));
     paths.add_path_operation(&many, vec![HttpMethod::Post], with_errors(create, true, false));
     let get = ok("200", "The record", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("get_{tag}"))).summary(Some(format!("Get one of {tag}"))).parameter(id_param()));
     paths.add_path_operation(&one, vec![HttpMethod::Get], with_errors(get, false, true));
