@@ -129,3 +129,24 @@ async fn the_demo_company_is_complete_and_valid() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn search_follows_renames_and_takes_any_characters() {
+    for db in databases().await {
+        let (app, a) = (&db.app, admin());
+        let c = m::create_party(app, &a, PartyRole::Customer, &PartyIn { name: Some("Taller \"El 50%\" de Núñez".into()), ..Default::default() }).await.expect("create");
+        let find = |q: &'static str| {
+            let app = app.clone();
+            let a = a.clone();
+            async move { m::list_parties(&app, &a, PartyRole::Customer, &ListParams { q: Some(q.into()), ..Default::default() }).await.expect("search").items.len() }
+        };
+        assert_eq!(find("\"el 50%\"").await, 1, "{}", db.label);
+        assert_eq!(find("50%").await, 1);
+        assert_eq!(find("_%\\").await, 0);
+        assert_eq!(find("nu").await, 1, "two letters still match");
+        m::update_party(app, &a, PartyRole::Customer, &c.id, &PartyIn { name: Some("Herrería Quilmes".into()), ..Default::default() }).await.expect("rename");
+        assert_eq!(find("taller").await, 0, "{}: the old name is gone from the index", db.label);
+        assert_eq!(find("herreria").await, 1, "{}", db.label);
+        db.cleanup().await;
+    }
+}

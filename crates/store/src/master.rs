@@ -100,9 +100,17 @@ pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, S
     if !q.include_archived {
         conds.push("archived_at IS NULL".into());
     }
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
     for w in &q.words {
-        params.push(like_pattern(w));
-        conds.push(format!("search_text LIKE ${} ESCAPE '\\'", params.len()));
+        if sqlite && w.chars().count() >= 3 {
+            // The FTS5 trigram index: a quoted phrase matches as a substring.
+            params.push(format!("\"{}\"", w.replace('"', "\"\"")));
+            conds.push(format!("rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ${})", T::TABLE, T::TABLE, params.len()));
+        } else {
+            // PostgreSQL's trigram GIN index serves LIKE; one- and two-letter words scan.
+            params.push(like_pattern(w));
+            conds.push(format!("search_text LIKE ${} ESCAPE '\\'", params.len()));
+        }
     }
     if let Some((name, id)) = &q.after {
         params.push(name.clone());

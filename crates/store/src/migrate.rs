@@ -7,10 +7,37 @@ use crate::{Backend, Db, StoreError};
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
-    pub sql: &'static str,
+    pub sql: Sql,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+/// Most migrations are one portable text; a few (search indexes) need each database's
+/// own feature.
+pub enum Sql {
+    Both(&'static str),
+    Each { sqlite: &'static str, postgres: &'static str },
+}
+
+impl Sql {
+    fn for_backend(&self, backend: Backend) -> &'static str {
+        match (self, backend) {
+            (Sql::Both(s), _) => s,
+            (Sql::Each { sqlite, .. }, Backend::Sqlite) => sqlite,
+            (Sql::Each { postgres, .. }, Backend::Postgres) => postgres,
+        }
+    }
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: Sql::Both(include_str!("../migrations/0001_foundation.sql")) },
+    Migration {
+        version: 2,
+        name: "search_index",
+        sql: Sql::Each {
+            sqlite: include_str!("../migrations/0002_search_index.sqlite.sql"),
+            postgres: include_str!("../migrations/0002_search_index.postgres.sql"),
+        },
+    },
+];
 
 /// Applies what is missing; returns the versions applied now.
 pub async fn migrate(db: &Db) -> Result<Vec<i64>, StoreError> {
@@ -36,7 +63,7 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, StoreError> {
     let mut applied = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         tracing::info!(version = m.version, name = m.name, "applying migration");
-        sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+        sqlx::raw_sql(m.sql.for_backend(db.backend)).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, CAST(CURRENT_TIMESTAMP AS TEXT))")
             .bind(m.version)
             .bind(m.name)
