@@ -150,3 +150,25 @@ async fn search_follows_renames_and_takes_any_characters() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_keep_one_unbroken_audit_chain() {
+    for db in databases().await {
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let app = db.app.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..5 {
+                    let input = ProductIn { code: Some(format!("T{t}-{i}")), name: Some(format!("Producto {t}-{i}")), ..Default::default() };
+                    m::save_product(&app, &admin(), None, &input).await.expect("save");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let report = app::audit::verify(&db.app).await.expect("verify");
+        assert_eq!((report.entries, report.first_bad), (40, None), "{}", db.label);
+        db.cleanup().await;
+    }
+}

@@ -70,8 +70,8 @@ CREATE TABLE login_throttle (
     locked_until TEXT
 );
 
--- The audit trail: one row per change, hash-chained. audit_head serialises appends so
--- that the chain stays linear with several writers (a row lock on PostgreSQL).
+-- The audit trail: one row per change, hash-chained (see app::audit). Appends are
+-- serialised by the write transaction on SQLite and an advisory lock on PostgreSQL.
 CREATE TABLE audit_log (
     seq BIGINT PRIMARY KEY,
     at TEXT NOT NULL,
@@ -86,12 +86,6 @@ CREATE TABLE audit_log (
     hash TEXT NOT NULL
 );
 CREATE INDEX audit_log_entity ON audit_log(entity, entity_id, seq);
-CREATE TABLE audit_head (
-    id BIGINT PRIMARY KEY,
-    seq BIGINT NOT NULL,
-    hash TEXT NOT NULL
-);
-INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 
 -- Employees of the business; salespeople are employees with is_salesperson = 1.
 CREATE TABLE employees (

@@ -213,7 +213,7 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
             let app = open(&settings).await?;
             let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             match report.first_bad {
-                None => println!("audit trail intact: {} entries", report.entries),
+                None => println!("audit trail intact: {} entries, last hash {}", report.entries, report.last_hash),
                 Some((seq, why)) => {
                     println!("audit trail TAMPERED at entry {seq}: {why}");
                     return Ok(1);
