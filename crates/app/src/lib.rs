@@ -8,6 +8,7 @@ pub mod auth;
 pub mod demo;
 pub mod master;
 pub mod testkit;
+pub mod transfer;
 
 use domain::access::{self, Action, Resource, Role};
 use domain::validation::FieldErrors;

@@ -74,7 +74,7 @@ fn search_words(q: Option<&str>) -> Vec<String> {
 
 /// What a search matches for a record: folded names plus codes, tax ids, e-mails and phone
 /// numbers both as written and as bare digits.
-fn search_text(parts: &[Option<&str>]) -> String {
+pub(crate) fn search_text(parts: &[Option<&str>]) -> String {
     let mut out = String::new();
     for p in parts.iter().flatten() {
         let f = fold(p);
@@ -429,7 +429,7 @@ pub struct Party {
     pub version: i64,
 }
 
-fn party_of(r: PartyRow, decimals: u32) -> Party {
+pub(crate) fn party_of(r: PartyRow, decimals: u32) -> Party {
     Party {
         id: r.id,
         code: r.code,
@@ -768,7 +768,7 @@ pub struct Contact {
     pub version: i64,
 }
 
-fn contact_of(r: ContactRow) -> Contact {
+pub(crate) fn contact_of(r: ContactRow) -> Contact {
     Contact {
         id: r.id,
         party_id: r.party_id,
@@ -830,7 +830,7 @@ fn contact_input(c: &ContactIn, base: Option<&Contact>) -> ContactInput {
     }
 }
 
-fn contact_row(d: party::ContactData, id: String, party_id: String) -> ContactRow {
+pub(crate) fn contact_row(d: party::ContactData, id: String, party_id: String) -> ContactRow {
     let now = clock::now_text();
     ContactRow {
         id,
