@@ -153,11 +153,35 @@ def main():
                 page.goto(base + "/customers?q=cuit+mal")
                 expect(page.locator("main")).to_contain_text("No hay registros")
 
+            def import_and_export():
+                csv_path = os.path.join(data, "clientes.csv")
+                with open(csv_path, "w", encoding="utf-8-sig") as f:
+                    f.write("nombre;cuit;ciudad\n")
+                    f.write(f"Kiosco El Paso;{cuit(20, 31313131)};Merlo\n")
+                    f.write("Cliente con error;20-12345678-0;Moreno\n")
+                page.goto(base + "/customers")
+                page.click("text=Importar")
+                page.set_input_files("#f-file", csv_path)
+                page.click("main button[type=submit]")
+                expect(page.locator("main")).to_contain_text("No se guardó nada")
+                expect(page.locator("table.list")).to_contain_text("dígito verificador")
+                page.screenshot(path=os.path.join(SHOTS, "08-import-report.png"), full_page=True)
+                page.set_input_files("#f-file", csv_path)
+                page.check("input[name=skip_bad_rows]")
+                page.click("main button[type=submit]")
+                expect(page.locator(".flash")).to_contain_text("1 creadas")
+                page.goto(base + "/customers?q=kiosco")
+                expect(page.locator("table.list")).to_contain_text("Kiosco El Paso")
+                with page.expect_download() as info:
+                    page.click("text=Exportar CSV")
+                exported = open(info.value.path(), encoding="utf-8-sig").read()
+                assert "Kiosco El Paso" in exported and "Ferretería El Tornillo" in exported, exported[:300]
+
             def english():
                 page.goto(base + "/customers")
                 page.click("text=English")
                 expect(page.locator("nav.areas")).to_contain_text("Customers")
-                page.screenshot(path=os.path.join(SHOTS, "08-english.png"), full_page=True)
+                page.screenshot(path=os.path.join(SHOTS, "09-english.png"), full_page=True)
                 page.click("text=Español")
                 expect(page.locator("nav.areas")).to_contain_text("Clientes")
 
@@ -172,12 +196,12 @@ def main():
                 expect(mp.locator("table.list")).to_contain_text("Ferretería El Tornillo")
                 width = mp.evaluate("document.documentElement.scrollWidth")
                 assert width <= 400, f"the page is {width}px wide on a 390px screen"
-                mp.screenshot(path=os.path.join(SHOTS, "09-phone.png"), full_page=True)
+                mp.screenshot(path=os.path.join(SHOTS, "10-phone.png"), full_page=True)
                 phone.close()
 
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
-                             ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id),
+                             ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
                              ("english_and_back", english), ("phone_screen", phone_screen)]:
                 check(name, fn)
             browser.close()

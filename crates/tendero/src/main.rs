@@ -52,6 +52,31 @@ enum Command {
     /// Replace the database with a backup (the server must be stopped; the current
     /// database is kept beside it as `tendero.db.before-restore-…`).
     Restore { file: std::path::PathBuf },
+    /// Import customers, suppliers or articles from CSV or XLSX (upsert by tax id or code),
+    /// or contacts from vCard; all-or-nothing unless --skip-bad-rows.
+    Import {
+        /// customers, suppliers, products or contacts
+        kind: String,
+        file: std::path::PathBuf,
+        /// Check everything and report, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and report the bad ones.
+        #[arg(long)]
+        skip_bad_rows: bool,
+        /// For contacts: the customer or supplier they work for.
+        #[arg(long)]
+        party: Option<String>,
+    },
+    /// Export customers, suppliers or products (CSV or XLSX), or contacts (vCard).
+    Export {
+        kind: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Where to write [default: standard output]
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Customer analytics.
     Analytics {
         #[command(subcommand)]
@@ -231,6 +256,8 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         }
         Command::Restore { file } => restore(&settings, &file).await?,
         Command::Analytics { command } => return analytics(command),
+        Command::Import { kind, file, dry_run, skip_bad_rows, party } => return import(&settings, &actor, &kind, &file, dry_run, skip_bad_rows, party).await,
+        Command::Export { kind, format, output } => export(&settings, &actor, &kind, &format, output).await?,
     }
     Ok(0)
 }
@@ -301,6 +328,106 @@ async fn restore(settings: &Settings, file: &std::path::Path) -> Result<()> {
     let app = open(settings).await?;
     let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("restored {} ({} audit entries, chain {})", target.display(), report.entries, if report.first_bad.is_none() { "intact" } else { "BROKEN" });
+    Ok(())
+}
+
+fn import_kind(kind: &str) -> Result<app::transfer::ImportKind> {
+    use app::transfer::ImportKind;
+    Ok(match kind {
+        "customers" | "clientes" => ImportKind::Customers,
+        "suppliers" | "proveedores" => ImportKind::Suppliers,
+        "products" | "articulos" | "artículos" => ImportKind::Products,
+        other => bail!("{other}: import customers, suppliers, products or contacts"),
+    })
+}
+
+/// Messages in the language of the environment (`LANG`), Spanish unless it is English.
+fn cli_locale() -> &'static str {
+    if std::env::var("LANG").unwrap_or_default().starts_with("en") {
+        "en"
+    } else {
+        "es"
+    }
+}
+
+async fn import(settings: &Settings, actor: &Actor, kind: &str, file: &std::path::Path, dry_run: bool, skip_bad_rows: bool, party: Option<String>) -> Result<i32> {
+    use app::transfer::{self, ImportOptions};
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let app = open(settings).await?;
+    let catalog = web::i18n::Catalog::load();
+    let locale = cli_locale();
+    let opts = ImportOptions { dry_run, skip_bad_rows };
+    let result = if kind == "contacts" || kind == "contactos" {
+        let party = party.context("contacts need --party ID (the customer or supplier they work for)")?;
+        let text = String::from_utf8(bytes).context("a vCard file must be UTF-8 text")?;
+        transfer::import_vcards(&app, actor, &party, &text, &opts).await
+    } else {
+        let kind = import_kind(kind)?;
+        let table = match transfer::read_table(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}: {}", file.display(), catalog.t(locale, e.key()));
+                eprintln!("  ({e})");
+                return Ok(2);
+            }
+        };
+        let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+        bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows · {per_sec} · {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+        let r = transfer::import(&app, actor, kind, &table, &opts, &progress).await;
+        bar.finish_and_clear();
+        r
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(app::AppError::Invalid(f)) => {
+            for (field, key) in f.0 {
+                eprintln!("{field}: {}", catalog.t(locale, &key));
+            }
+            return Ok(2);
+        }
+        Err(e) => bail!("{e}"),
+    };
+    for e in &report.errors {
+        let field = e.field.as_deref().map(|f| format!(" {f}:")).unwrap_or_default();
+        eprintln!("row {}{} {}", e.row, field, catalog.t(locale, &e.key));
+    }
+    println!(
+        "{} rows: {} created, {} updated, {} unchanged, {} skipped, {} errors — {}",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.skipped,
+        report.errors.len(),
+        if report.applied { "stored" } else if dry_run { "dry run, nothing stored" } else { "NOTHING stored" }
+    );
+    Ok(if report.errors.is_empty() { 0 } else if report.applied { 3 } else { 2 })
+}
+
+async fn export(settings: &Settings, actor: &Actor, kind: &str, format: &str, output: Option<std::path::PathBuf>) -> Result<()> {
+    use app::transfer::{self, ExportFormat};
+    let app = open(settings).await?;
+    let bytes = if kind == "contacts" || kind == "contactos" {
+        if format != "vcard" && format != "vcf" {
+            bail!("contacts export as --format vcard");
+        }
+        transfer::export_vcards(&app, actor).await.map_err(|e| anyhow::anyhow!("{e}"))?.into_bytes()
+    } else {
+        let format = match format {
+            "csv" => ExportFormat::Csv,
+            "xlsx" => ExportFormat::Xlsx,
+            other => bail!("--format {other}: use csv or xlsx"),
+        };
+        transfer::export(&app, actor, import_kind(kind)?, format).await.map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} bytes to {}", bytes.len(), path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
     Ok(())
 }
 

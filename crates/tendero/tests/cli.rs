@@ -28,6 +28,11 @@ fn add_user(data: &std::path::Path, name: &str, role: &str, password: &str) -> (
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Some file that is certainly not a spreadsheet: the test binary itself.
+fn tendero_bin_as_garbage() -> String {
+    BIN.to_string()
+}
+
 #[tokio::test]
 async fn an_administrator_runs_tendero_from_the_command_line() {
     let dir = app::testkit::TempDir::new("tendero-cli");
@@ -57,6 +62,24 @@ async fn an_administrator_runs_tendero_from_the_command_line() {
     let (code, out, _) = tendero(&data, &["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("intact"));
+
+    // Export, then import the same file: nothing changes; a bad row stops the whole file.
+    let csv = dir.0.join("clientes.csv");
+    let (code, _, err) = tendero(&data, &["export", "customers", "--format", "csv", "-o", csv.to_str().expect("path")]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = tendero(&data, &["import", "customers", csv.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("30 rows: 0 created, 0 updated, 30 unchanged"), "{out}");
+    let bad = dir.0.join("nuevos.csv");
+    std::fs::write(&bad, "nombre;cuit\nKiosco Sol;30-70707070-2\nMal;20-12345678-0\n").expect("write");
+    let (code, out, err) = tendero(&data, &["import", "customers", bad.to_str().expect("path")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("NOTHING stored") && err.contains("row 2 tax_id"), "{out}{err}");
+    let (code, out, _) = tendero(&data, &["import", "customers", bad.to_str().expect("path"), "--skip-bad-rows"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("1 created") && out.contains("stored"), "{out}");
+    let (code, _, err) = tendero(&data, &["import", "products", tendero_bin_as_garbage().as_str()]);
+    assert_eq!(code, 2, "{err}");
 
     // The server runs; an online backup is taken meanwhile; SIGTERM stops it cleanly.
     let mut server = Command::new(BIN)

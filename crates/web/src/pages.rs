@@ -7,6 +7,7 @@ use crate::i18n::{from_accept_language, Catalog};
 use crate::AppState;
 use app::auth::{self, Session, User, UserInput};
 use app::master::{self as m, ListParams, PartyRole};
+use app::transfer::{ExportFormat, ImportKind, ImportOptions};
 use app::{Actor, App, AppError, AppResult};
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -347,6 +348,8 @@ pub trait Page: Crud {
     fn defaults() -> HashMap<String, String> {
         HashMap::new()
     }
+    /// Whether the kind can be imported and exported as a spreadsheet.
+    const TRANSFER: Option<ImportKind> = None;
     fn sections(_app: &App, _actor: &Actor, _tr: &Tr, _o: &Self::Out) -> impl Future<Output = AppResult<Vec<Section>>> + Send {
         async { Ok(vec![]) }
     }
@@ -424,6 +427,15 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
     let mut actions = vec![];
     if u.actor().can(Action::Create, P::RESOURCE) {
         actions.push((format!("{}/new", P::BASE), l.tr.t(P::NEW)));
+    }
+    if P::TRANSFER.is_some() {
+        if u.actor().can(Action::Create, P::RESOURCE) || u.actor().can(Action::Update, P::RESOURCE) {
+            actions.push((format!("{}/import", P::BASE), l.tr.t("import-title")));
+        }
+        actions.push((format!("{}/export.csv", P::BASE), l.tr.t("export-csv")));
+        actions.push((format!("{}/export.xlsx", P::BASE), l.tr.t("export-xlsx")));
+    } else if P::BASE == "/contacts" {
+        actions.push(("/contacts/export.vcf".to_string(), l.tr.t("export-vcard")));
     }
     l.q = String::new();
     render(&ListPage { l, actions, q, archived: params.archived == Some(true), columns, rows, next })
@@ -584,7 +596,123 @@ async fn detail_page<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): 
     render(&DetailPage { l, archived, links, posts, facts, sections, history })
 }
 
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    l: Layout,
+    error: Option<String>,
+    summary: Option<String>,
+    applied: bool,
+    rows: Vec<(String, String, String)>,
+    action: String,
+    back: String,
+}
+
+fn import_page_of<P: Page>(s: &AppState, u: &PageUser) -> ImportPage {
+    let l = layout(s, u, format!("{} — {}", s.i18n.t(&u.session.actor.locale, "import-title"), s.i18n.t(&u.session.actor.locale, P::TITLE)), P::BASE);
+    ImportPage { l, error: None, summary: None, applied: false, rows: vec![], action: format!("{}/import", P::BASE), back: P::BASE.to_string() }
+}
+
+async fn import_form<P: Page>(State(s): State<AppState>, u: PageUser) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Create, P::RESOURCE) {
+        return error_page(&s, &u, e);
+    }
+    render(&import_page_of::<P>(&s, &u))
+}
+
+/// Upload of a spreadsheet: the whole file in one transaction, then its report.
+async fn import_post<P: Page>(State(s): State<AppState>, u: PageUser, mut form: axum::extract::Multipart) -> Response {
+    let Some(kind) = P::TRANSFER else { return error_page(&s, &u, AppError::NotFound) };
+    let (mut csrf, mut bytes, mut opts) = (String::new(), Vec::new(), ImportOptions::default());
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(b) => match name.as_str() {
+                        "_csrf" => csrf = String::from_utf8_lossy(&b).into_owned(),
+                        "file" => bytes = b.to_vec(),
+                        "dry_run" => opts.dry_run = true,
+                        "skip_bad_rows" => opts.skip_bad_rows = true,
+                        _ => {}
+                    },
+                    Err(_) => return error_page(&s, &u, AppError::Refused("import-bad-csv")),
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return error_page(&s, &u, AppError::Refused("import-bad-csv")),
+        }
+    }
+    if !same_secret(&csrf, &u.session.csrf) {
+        return error_page(&s, &u, AppError::Refused("csrf-invalid"));
+    }
+    let mut page = import_page_of::<P>(&s, &u);
+    let tr = u.tr(&s);
+    let table = match app::transfer::read_table(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            page.error = Some(match e.row() {
+                Some(row) if row > 0 => format!("{} {row}: {}", tr.t("import-row"), tr.t(e.key())),
+                _ => tr.t(e.key()),
+            });
+            return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        }
+    };
+    match app::transfer::import(&s.app, u.actor(), kind, &table, &opts, &|_, _| {}).await {
+        Ok(report) => {
+            let mut args = fluent_bundle::FluentArgs::new();
+            for (k, v) in [("rows", report.rows), ("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged), ("skipped", report.skipped)] {
+                args.set(k, v);
+            }
+            let outcome = tr.t(if report.applied { "import-applied" } else { "import-not-applied" });
+            let key = if report.applied { "import-result" } else { "import-result-not-applied" };
+            page.summary = Some(format!("{} {outcome}", s.i18n.t_args(&tr.locale, key, Some(&args))));
+            page.applied = report.applied;
+            page.rows = report.errors.iter().map(|e| (e.row.to_string(), e.field.as_deref().map(|f| tr.t(&label_key(f))).unwrap_or_default(), tr.t(&e.key))).collect();
+            render(&page)
+        }
+        Err(AppError::Invalid(f)) => {
+            page.error = Some(f.0.iter().map(|(col, key)| format!("{col}: {}", tr.t(key))).collect::<Vec<_>>().join(" · "));
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(e) => error_page(&s, &u, e),
+    }
+}
+
+async fn export_file<P: Page>(s: &AppState, u: &PageUser, format: ExportFormat, ext: &str, mime: &'static str) -> Response {
+    let Some(kind) = P::TRANSFER else { return error_page(s, u, AppError::NotFound) };
+    match app::transfer::export(&s.app, u.actor(), kind, format).await {
+        Ok(bytes) => {
+            let name = format!("attachment; filename=\"{}-{}.{ext}\"", P::BASE.trim_start_matches('/'), app::clock::now_text().get(..10).unwrap_or("export"));
+            ([(header::CONTENT_TYPE, HeaderValue::from_static(mime)), (header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("attachment")))], bytes).into_response()
+        }
+        Err(e) => error_page(s, u, e),
+    }
+}
+
+async fn export_csv<P: Page>(State(s): State<AppState>, u: PageUser) -> Response {
+    export_file::<P>(&s, &u, ExportFormat::Csv, "csv", "text/csv; charset=utf-8").await
+}
+
+async fn export_xlsx<P: Page>(State(s): State<AppState>, u: PageUser) -> Response {
+    export_file::<P>(&s, &u, ExportFormat::Xlsx, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").await
+}
+
+async fn export_vcards(State(s): State<AppState>, u: PageUser) -> Response {
+    match app::transfer::export_vcards(&s.app, u.actor()).await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/vcard; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"contactos.vcf\"")], text).into_response(),
+        Err(e) => error_page(&s, &u, e),
+    }
+}
+
 fn pages<P: Page>(r: Router<AppState>) -> Router<AppState> {
+    let r = if P::TRANSFER.is_some() {
+        r.route(&format!("{}/import", P::BASE), get(import_form::<P>).post(import_post::<P>))
+            .route(&format!("{}/export.csv", P::BASE), get(export_csv::<P>))
+            .route(&format!("{}/export.xlsx", P::BASE), get(export_xlsx::<P>))
+    } else {
+        r
+    };
     r.route(P::BASE, get(list_page::<P>))
         .route(&format!("{}/new", P::BASE), get(new_page::<P>).post(create_post::<P>))
         .route(&format!("{}/{{id}}", P::BASE), get(detail_page::<P>))
@@ -687,12 +815,13 @@ async fn contacts_section(app: &App, actor: &Actor, tr: &Tr, party_id: &str) -> 
 }
 
 macro_rules! party_page {
-    ($t:ty, $base:literal, $title:literal, $new:literal, $role:expr) => {
+    ($t:ty, $base:literal, $title:literal, $new:literal, $role:expr, $kind:expr) => {
         impl Page for $t {
             const BASE: &'static str = $base;
             const TITLE: &'static str = $title;
             const NEW: &'static str = $new;
             const COLUMNS: &'static [&'static str] = &["tax_id", "city", "phone", "email"];
+            const TRANSFER: Option<ImportKind> = Some($kind);
             fn id(o: &m::Party) -> String {
                 o.id.clone()
             }
@@ -721,8 +850,8 @@ macro_rules! party_page {
         }
     };
 }
-party_page!(api::Customers, "/customers", "nav-customers", "customer-new", PartyRole::Customer);
-party_page!(api::Suppliers, "/suppliers", "nav-suppliers", "supplier-new", PartyRole::Supplier);
+party_page!(api::Customers, "/customers", "nav-customers", "customer-new", PartyRole::Customer, ImportKind::Customers);
+party_page!(api::Suppliers, "/suppliers", "nav-suppliers", "supplier-new", PartyRole::Supplier, ImportKind::Suppliers);
 
 impl Page for api::Contacts {
     const BASE: &'static str = "/contacts";
@@ -813,6 +942,7 @@ impl Page for api::Products {
     const TITLE: &'static str = "nav-products";
     const NEW: &'static str = "product-new";
     const COLUMNS: &'static [&'static str] = &["code", "category", "unit", "sale_price"];
+    const TRANSFER: Option<ImportKind> = Some(ImportKind::Products);
     fn id(o: &m::Product) -> String {
         o.id.clone()
     }
@@ -1404,6 +1534,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", get(token_page))
         .route("/tokens/{id}/revoke", post(token_revoke_post))
         .route("/audit", get(audit_page))
+        .route("/contacts/export.vcf", get(export_vcards))
         .route("/assets/app.css", get(css));
     r = pages::<api::Customers>(r);
     r = pages::<api::Suppliers>(r);
