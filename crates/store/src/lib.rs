@@ -165,6 +165,31 @@ impl Db {
         version.ok_or_else(|| StoreError::Other("no schema version".into()))
     }
 
+    /// Creates an empty PostgreSQL database through a connection to `admin_url`.
+    pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Other(format!("invalid database name {name}")));
+        }
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+
+    pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Other(format!("invalid database name {name}")));
+        }
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;

@@ -2,6 +2,7 @@
 //! company, manages users and tokens, verifies the audit trail, backs up and restores,
 //! and runs the analytics commands.
 
+mod bench;
 mod config;
 
 use anyhow::{bail, Context, Result};
@@ -77,6 +78,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
+    /// Benchmarks (see docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Customer analytics.
     Analytics {
         #[command(subcommand)]
@@ -121,6 +127,29 @@ enum TokenCommand {
 enum AuditCommand {
     /// Check the hash chain; exits with 1 and names the first tampered entry.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Load customers and articles, then time API searches, the first list page and memory.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        /// API searches of each kind.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Rows per import transaction.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        /// A PostgreSQL server to run on (a fresh database is made there and dropped after).
+        #[arg(long = "on", value_name = "POSTGRES_URL")]
+        on: Option<String>,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -256,6 +285,15 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         }
         Command::Restore { file } => restore(&settings, &file).await?,
         Command::Analytics { command } => return analytics(command),
+        Command::Bench { command: BenchCommand::Search { customers, products, queries, batch, on, json } } => {
+            let on = on.or(settings.database_url.clone());
+            let figures = bench::search(bench::SearchOpts { customers, products, queries, database_url: on, batch: batch.max(1) }).await?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
         Command::Import { kind, file, dry_run, skip_bad_rows, party } => return import(&settings, &actor, &kind, &file, dry_run, skip_bad_rows, party).await,
         Command::Export { kind, format, output } => export(&settings, &actor, &kind, &format, output).await?,
     }
