@@ -31,18 +31,14 @@ pub struct BgNbdParams {
 /// Check one customer's (x, t_x, T): finite, 0 ≤ t_x ≤ T.
 fn check_customer(t_x: f64, big_t: f64) -> Result<()> {
     if !(t_x.is_finite() && big_t.is_finite()) || t_x < 0.0 || big_t < t_x {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "recency t_x = {t_x} and age T = {big_t} must be finite with 0 <= t_x <= T"
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("recency t_x = {t_x} and age T = {big_t} must be finite with 0 <= t_x <= T")));
     }
     Ok(())
 }
 
 fn check_time(t: f64) -> Result<()> {
     if !(t.is_finite() && t >= 0.0) {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "time t = {t} must be finite and >= 0"
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("time t = {t} must be finite and >= 0")));
     }
     Ok(())
 }
@@ -74,27 +70,17 @@ impl BgNbdParams {
         check_customer(t_x, big_t)?;
         let Self { r, alpha, a, b } = *self;
         let xf = f64::from(x);
-        let common =
-            ln_gamma(r + xf) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + xf) - ln_beta(a, b);
+        let common = ln_gamma(r + xf) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + xf) - ln_beta(a, b);
         let survive = -(r + xf) * (alpha + big_t).ln();
-        let dropped = if x > 0 {
-            a.ln() - (b + xf - 1.0).ln() - (r + xf) * (alpha + t_x).ln()
-        } else {
-            f64::NEG_INFINITY
-        };
-        finite(
-            common + log_add_exp(survive, dropped),
-            "BG/NBD log-likelihood",
-        )
+        let dropped = if x > 0 { a.ln() - (b + xf - 1.0).ln() - (r + xf) * (alpha + t_x).ln() } else { f64::NEG_INFINITY };
+        finite(common + log_add_exp(survive, dropped), "BG/NBD log-likelihood")
     }
 
     /// Total log-likelihood: the sum of [`Self::individual_log_likelihood`] over customers.
     pub fn log_likelihood(&self, customers: &[CustomerSummary]) -> Result<f64> {
         let mut total = 0.0;
         for c in customers {
-            total += self
-                .individual_log_likelihood(c.frequency, c.recency, c.t)
-                .map_err(|e| with_customer(e, &c.customer_id))?;
+            total += self.individual_log_likelihood(c.frequency, c.recency, c.t).map_err(|e| with_customer(e, &c.customer_id))?;
         }
         finite(total, "BG/NBD log-likelihood")
     }
@@ -114,8 +100,7 @@ impl BgNbdParams {
     /// ln[a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)] for x > 0: log-odds of having dropped out.
     fn log_odds_dead(&self, x: u32, t_x: f64, big_t: f64) -> f64 {
         let xf = f64::from(x);
-        (self.r + xf) * ((self.alpha + big_t).ln() - (self.alpha + t_x).ln()) + self.a.ln()
-            - (self.b + xf - 1.0).ln()
+        (self.r + xf) * ((self.alpha + big_t).ln() - (self.alpha + t_x).ln()) + self.a.ln() - (self.b + xf - 1.0).ln()
     }
 
     /// E[X(t) | x, t_x, T]: expected number of purchases in the next `t` time units of a
@@ -129,13 +114,7 @@ impl BgNbdParams {
     /// whose parameters do not grow with x (see `ln_power_times_hyp`); the denominator
     /// is applied in log space too (customer 1901 of CDNOW has it ≈ 4·10¹⁰).
     /// Errors for a = 1 exactly (a removable singularity this formula cannot evaluate).
-    pub fn conditional_expected_purchases(
-        &self,
-        t: f64,
-        x: u32,
-        t_x: f64,
-        big_t: f64,
-    ) -> Result<f64> {
+    pub fn conditional_expected_purchases(&self, t: f64, x: u32, t_x: f64, big_t: f64) -> Result<f64> {
         self.validate()?;
         check_customer(t_x, big_t)?;
         check_time(t)?;
@@ -150,15 +129,8 @@ impl BgNbdParams {
         let ln_1mz = (alpha + big_t).ln() - (alpha + big_t + t).ln();
         let ln_power_hyp = ln_power_times_hyp(r + xf, b + xf, c, z, ln_1mz)?;
         let numerator = c / (a - 1.0) * -ln_power_hyp.exp_m1();
-        let ln_den = if x > 0 {
-            log_add_exp(0.0, self.log_odds_dead(x, t_x, big_t))
-        } else {
-            0.0
-        };
-        finite(
-            numerator * (-ln_den).exp(),
-            "conditional expected purchases",
-        )
+        let ln_den = if x > 0 { log_add_exp(0.0, self.log_odds_dead(x, t_x, big_t)) } else { 0.0 };
+        finite(numerator * (-ln_den).exp(), "conditional expected purchases")
     }
 
     /// E[X(t)]: expected number of repeat purchases in (0, t] of a customer picked at
@@ -232,11 +204,8 @@ fn ln_power_times_hyp(big_a: f64, big_b: f64, c: f64, z: f64, ln_1mz: f64) -> Re
     let euler = || ln_hyp2f1(ea, eb, c, z).map(|l| eb * ln_1mz + l);
     let direct = || ln_hyp2f1(big_a, big_b, c, z).map(|l| big_a * ln_1mz + l);
     let euler_first = hyp2f1_growth_terms(ea, eb, c, z) <= hyp2f1_growth_terms(big_a, big_b, c, z);
-    let (first, second): (&dyn Fn() -> Result<f64>, &dyn Fn() -> Result<f64>) = if euler_first {
-        (&euler, &direct)
-    } else {
-        (&direct, &euler)
-    };
+    let (first, second): (&dyn Fn() -> Result<f64>, &dyn Fn() -> Result<f64>) =
+        if euler_first { (&euler, &direct) } else { (&direct, &euler) };
     match first() {
         Ok(v) => Ok(v),
         Err(e) => second().map_err(|_| e),
@@ -245,9 +214,7 @@ fn ln_power_times_hyp(big_a: f64, big_b: f64, c: f64, z: f64, ln_1mz: f64) -> Re
 
 fn with_customer(e: AnalyticsError, id: &str) -> AnalyticsError {
     match e {
-        AnalyticsError::InvalidInput(m) => {
-            AnalyticsError::InvalidInput(format!("customer {id}: {m}"))
-        }
+        AnalyticsError::InvalidInput(m) => AnalyticsError::InvalidInput(format!("customer {id}: {m}")),
         AnalyticsError::Numerical(m) => AnalyticsError::Numerical(format!("customer {id}: {m}")),
         other => other,
     }
@@ -287,10 +254,7 @@ struct Prepared {
 
 impl Prepared {
     fn new(customers: &[CustomerSummary]) -> Self {
-        let mut keyed: Vec<(u32, u64, u64)> = customers
-            .iter()
-            .map(|c| (c.frequency, c.recency.to_bits(), c.t.to_bits()))
-            .collect();
+        let mut keyed: Vec<(u32, u64, u64)> = customers.iter().map(|c| (c.frequency, c.recency.to_bits(), c.t.to_bits())).collect();
         keyed.sort_unstable();
         let mut xs: Vec<f64> = Vec::new();
         let mut groups: Vec<(usize, f64, f64, f64)> = Vec::new();
@@ -324,21 +288,13 @@ impl Prepared {
         drop.clear();
         for &x in &self.xs {
             common.push(base + ln_gamma(r + x) + ln_beta(a, b + x));
-            drop.push(if x > 0.0 {
-                a.ln() - (b + x - 1.0).ln()
-            } else {
-                f64::NEG_INFINITY
-            });
+            drop.push(if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { f64::NEG_INFINITY });
         }
         let mut total = 0.0;
         for &(xi, t_x, big_t, count) in &self.groups {
             let rx = r + self.xs[xi];
             let survive = -rx * (alpha + big_t).ln();
-            let dropped = if drop[xi] == f64::NEG_INFINITY {
-                f64::NEG_INFINITY
-            } else {
-                drop[xi] - rx * (alpha + t_x).ln()
-            };
+            let dropped = if drop[xi] == f64::NEG_INFINITY { f64::NEG_INFINITY } else { drop[xi] - rx * (alpha + t_x).ln() };
             total += count * (common[xi] + log_add_exp(survive, dropped));
         }
         total
@@ -347,13 +303,7 @@ impl Prepared {
 
 /// Nelder–Mead settings used by [`fit`]: tight, since the likelihood is flat along (a, b).
 pub fn default_fit_options() -> NelderMeadOptions {
-    NelderMeadOptions {
-        initial_step: 0.5,
-        f_tol: 1e-10,
-        x_tol: 1e-7,
-        max_iterations: 5_000,
-        max_restarts: 5,
-    }
+    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
 }
 
 /// Fit the BG/NBD model by maximum likelihood (Nelder–Mead on the log-parameters, with
@@ -363,44 +313,22 @@ pub fn fit(customers: &[CustomerSummary]) -> Result<BgNbdFit> {
 }
 
 /// [`fit`] with explicit optimiser settings.
-pub fn fit_with_options(
-    customers: &[CustomerSummary],
-    opts: &NelderMeadOptions,
-) -> Result<BgNbdFit> {
+pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<BgNbdFit> {
     if customers.len() < MIN_CUSTOMERS {
-        return Err(AnalyticsError::TooFewCustomers {
-            model: "BG/NBD",
-            need: MIN_CUSTOMERS,
-            what: "",
-            got: customers.len(),
-        });
+        return Err(AnalyticsError::TooFewCustomers { model: "BG/NBD", need: MIN_CUSTOMERS, what: "", got: customers.len() });
     }
     for c in customers {
         check_customer(c.recency, c.t).map_err(|e| with_customer(e, &c.customer_id))?;
     }
     if customers.iter().all(|c| c.frequency == 0) {
-        return Err(AnalyticsError::TooFewCustomers {
-            model: "BG/NBD",
-            need: 1,
-            what: " with a repeat purchase",
-            got: 0,
-        });
+        return Err(AnalyticsError::TooFewCustomers { model: "BG/NBD", need: 1, what: " with a repeat purchase", got: 0 });
     }
     let data = Prepared::new(customers);
     let mean_t = customers.iter().map(|c| c.t).sum::<f64>() / customers.len() as f64;
     let x0 = [0.0, mean_t.max(1e-3).ln(), 0.0, 0.0];
     let (mut common, mut drop) = (Vec::new(), Vec::new());
-    let from_log = |th: &[f64]| BgNbdParams {
-        r: th[0].exp(),
-        alpha: th[1].exp(),
-        a: th[2].exp(),
-        b: th[3].exp(),
-    };
-    let res = optim::minimize(
-        |th| -data.log_likelihood(&from_log(th), &mut common, &mut drop),
-        &x0,
-        opts,
-    )?;
+    let from_log = |th: &[f64]| BgNbdParams { r: th[0].exp(), alpha: th[1].exp(), a: th[2].exp(), b: th[3].exp() };
+    let res = optim::minimize(|th| -data.log_likelihood(&from_log(th), &mut common, &mut drop), &x0, opts)?;
     let params = from_log(&res.x);
     let log_likelihood = -res.f;
     // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer
@@ -439,13 +367,7 @@ mod tests {
     }
 
     fn cust(id: &str, x: u32, t_x: f64, t: f64) -> CustomerSummary {
-        CustomerSummary {
-            customer_id: id.into(),
-            frequency: x,
-            recency: t_x,
-            t,
-            monetary_value: 0.0,
-        }
+        CustomerSummary { customer_id: id.into(), frequency: x, recency: t_x, t, monetary_value: 0.0 }
     }
 
     #[test]
@@ -463,8 +385,7 @@ mod tests {
         let p = paper();
         let (t_x, big_t) = (10.0, 30.0);
         let (r, al, a, b) = (p.r, p.alpha, p.a, p.b);
-        let l = b / (a + b) * r * al.powf(r) / (al + big_t).powf(r + 1.0)
-            + a / (a + b) * r * al.powf(r) / (al + t_x).powf(r + 1.0);
+        let l = b / (a + b) * r * al.powf(r) / (al + big_t).powf(r + 1.0) + a / (a + b) * r * al.powf(r) / (al + t_x).powf(r + 1.0);
         let got = p.individual_log_likelihood(1, t_x, big_t).unwrap();
         assert!((got - l.ln()).abs() < 1e-12, "{got} vs {}", l.ln());
     }
@@ -491,10 +412,7 @@ mod tests {
         // purchase at the very end: P(alive) = 1/(1 + a/(b+x−1))
         let pa = p.p_alive(3, 20.0, 20.0).unwrap();
         assert!((pa - 1.0 / (1.0 + p.a / (p.b + 2.0))).abs() < 1e-15);
-        assert_eq!(
-            p.conditional_expected_purchases(0.0, 3, 5.0, 20.0).unwrap(),
-            0.0
-        );
+        assert_eq!(p.conditional_expected_purchases(0.0, 3, 5.0, 20.0).unwrap(), 0.0);
         assert_eq!(p.expected_purchases(0.0).unwrap(), 0.0);
         // E[X(t)] is increasing in t
         let e1 = p.expected_purchases(10.0).unwrap();
@@ -505,9 +423,7 @@ mod tests {
         let e = p.expected_purchases(tiny).unwrap();
         assert!((e / (p.r * tiny / p.alpha) - 1.0).abs() < 1e-5, "{e}");
         // the probabilities of n purchases sum to 1
-        let total: f64 = (0..400)
-            .map(|n| p.probability_of_n_purchases(10.0, n).unwrap())
-            .sum();
+        let total: f64 = (0..400).map(|n| p.probability_of_n_purchases(10.0, n).unwrap()).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert_eq!(p.probability_of_n_purchases(0.0, 0).unwrap(), 1.0);
     }
@@ -515,22 +431,15 @@ mod tests {
     #[test]
     fn both_hypergeometric_forms_agree() {
         // (1−z)^A 2F1(A, B; C; z) directly and after Euler's transformation
-        for &(r, a, b, x, z) in &[
-            (0.243, 0.793, 2.426, 0.0, 0.5),
-            (0.243, 0.793, 2.426, 29.0, 0.53),
-            (0.5, 50.0, 600.0, 20.0, 0.6),
-            (2.0, 3.0, 0.5, 3.0, 0.9),
-        ] {
+        for &(r, a, b, x, z) in
+            &[(0.243, 0.793, 2.426, 0.0, 0.5), (0.243, 0.793, 2.426, 29.0, 0.53), (0.5, 50.0, 600.0, 20.0, 0.6), (2.0, 3.0, 0.5, 3.0, 0.9)]
+        {
             let (big_a, big_b, c) = (r + x, b + x, a + b + x - 1.0);
             let ln_1mz = (1.0_f64 - z).ln();
             let direct = big_a * ln_1mz + crate::special::ln_hyp2f1(big_a, big_b, c, z).unwrap();
-            let euler = (c - big_b) * ln_1mz
-                + crate::special::ln_hyp2f1(c - big_a, c - big_b, c, z).unwrap();
+            let euler = (c - big_b) * ln_1mz + crate::special::ln_hyp2f1(c - big_a, c - big_b, c, z).unwrap();
             let chosen = ln_power_times_hyp(big_a, big_b, c, z, ln_1mz).unwrap();
-            assert!(
-                (direct - euler).abs() < 1e-12 * direct.abs().max(1.0),
-                "{direct} vs {euler}"
-            );
+            assert!((direct - euler).abs() < 1e-12 * direct.abs().max(1.0), "{direct} vs {euler}");
             assert!((chosen - euler).abs() < 1e-12 * euler.abs().max(1.0));
         }
     }
@@ -551,10 +460,7 @@ mod tests {
     fn too_few_customers() {
         let cs = vec![cust("1", 1, 1.0, 2.0), cust("2", 0, 0.0, 2.0)];
         let e = fit(&cs).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "too few customers to fit BG/NBD (need at least 4, got 2)"
-        );
+        assert_eq!(e.to_string(), "too few customers to fit BG/NBD (need at least 4, got 2)");
         let cs: Vec<_> = (0..10).map(|i| cust(&i.to_string(), 0, 0.0, 5.0)).collect();
         let e = fit(&cs).unwrap_err();
         assert!(e.to_string().contains("with a repeat purchase"), "{e}");
@@ -564,9 +470,7 @@ mod tests {
     fn degenerate_data_do_not_converge() {
         // everybody buys every week right up to the end: nobody ever drops out, so the
         // likelihood keeps increasing as the drop-out probability goes to 0
-        let cs: Vec<_> = (0..20)
-            .map(|i| cust(&i.to_string(), 10, 10.0, 10.0))
-            .collect();
+        let cs: Vec<_> = (0..20).map(|i| cust(&i.to_string(), 10, 10.0, 10.0)).collect();
         let e = fit(&cs).unwrap_err();
         let msg = e.to_string();
         assert!(msg.starts_with("BG/NBD did not converge after"), "{msg}");

@@ -46,9 +46,7 @@ pub fn customer_lifetime_value(
 
 fn check_discount(d: f64) -> Result<()> {
     if !(d.is_finite() && d > -1.0) {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "monthly discount rate {d} must be finite and > -1"
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("monthly discount rate {d} must be finite and > -1")));
     }
     Ok(())
 }
@@ -71,13 +69,7 @@ pub struct ClvOptions {
 impl ClvOptions {
     /// Defaults: weeks, horizon 39, 12 months, 1 % per month.
     pub fn new(calibration_end: Date) -> Self {
-        Self {
-            calibration_end,
-            time_unit: TimeUnit::Week,
-            horizon: 39.0,
-            clv_months: 12,
-            discount_monthly: 0.01,
-        }
+        Self { calibration_end, time_unit: TimeUnit::Week, horizon: 39.0, clv_months: 12, discount_monthly: 0.01 }
     }
 }
 
@@ -125,21 +117,14 @@ pub struct ClvReport {
 /// purchase and CLV for every customer.
 pub fn clv_report(tx: &[Transaction], opts: &ClvOptions) -> Result<ClvReport> {
     if !(opts.horizon.is_finite() && opts.horizon >= 0.0) {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "horizon {} must be finite and >= 0",
-            opts.horizon
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("horizon {} must be finite and >= 0", opts.horizon)));
     }
     check_discount(opts.discount_monthly)?;
     let customers = summary(tx, opts.calibration_end, opts.time_unit)?;
     let bg = bgnbd::fit(&customers)?;
     let gg = gamma_gamma::fit(&customers)?;
     let lines = customer_values(&bg.params, &gg.params, &customers, opts)?;
-    Ok(ClvReport {
-        bgnbd: bg,
-        gamma_gamma: gg,
-        customers: lines,
-    })
+    Ok(ClvReport { bgnbd: bg, gamma_gamma: gg, customers: lines })
 }
 
 /// Per-customer report lines for given parameters (what [`clv_report`] does after fitting).
@@ -154,12 +139,8 @@ pub fn customer_values(
         .map(|c| {
             let (x, t_x, big_t, m) = (c.frequency, c.recency, c.t, c.monetary_value);
             let tag = |e: AnalyticsError| match e {
-                AnalyticsError::InvalidInput(msg) => {
-                    AnalyticsError::InvalidInput(format!("customer {}: {msg}", c.customer_id))
-                }
-                AnalyticsError::Numerical(msg) => {
-                    AnalyticsError::Numerical(format!("customer {}: {msg}", c.customer_id))
-                }
+                AnalyticsError::InvalidInput(msg) => AnalyticsError::InvalidInput(format!("customer {}: {msg}", c.customer_id)),
+                AnalyticsError::Numerical(msg) => AnalyticsError::Numerical(format!("customer {}: {msg}", c.customer_id)),
                 other => other,
             };
             Ok(CustomerClv {
@@ -169,22 +150,10 @@ pub fn customer_values(
                 t: big_t,
                 monetary_value: m,
                 p_alive: bg.p_alive(x, t_x, big_t).map_err(tag)?,
-                expected_purchases: bg
-                    .conditional_expected_purchases(opts.horizon, x, t_x, big_t)
-                    .map_err(tag)?,
+                expected_purchases: bg.conditional_expected_purchases(opts.horizon, x, t_x, big_t).map_err(tag)?,
                 expected_spend: gg.conditional_expected_average_profit(x, m).map_err(tag)?,
-                clv: customer_lifetime_value(
-                    bg,
-                    gg,
-                    x,
-                    t_x,
-                    big_t,
-                    m,
-                    opts.clv_months,
-                    opts.discount_monthly,
-                    opts.time_unit,
-                )
-                .map_err(tag)?,
+                clv: customer_lifetime_value(bg, gg, x, t_x, big_t, m, opts.clv_months, opts.discount_monthly, opts.time_unit)
+                    .map_err(tag)?,
             })
         })
         .collect()
@@ -199,25 +168,15 @@ mod tests {
         // one month, no discount: CLV = m* · E[X(4.345 weeks)]
         let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
         let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
-        let clv =
-            customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 1, 0.0, TimeUnit::Week).unwrap();
-        let want = gg.conditional_expected_average_profit(2, 20.0).unwrap()
-            * bg.conditional_expected_purchases(4.345, 2, 30.0, 38.0)
-                .unwrap();
+        let clv = customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 1, 0.0, TimeUnit::Week).unwrap();
+        let want =
+            gg.conditional_expected_average_profit(2, 20.0).unwrap() * bg.conditional_expected_purchases(4.345, 2, 30.0, 38.0).unwrap();
         assert!((clv - want).abs() < 1e-12 * want);
         // discounting lowers it, zero months gives zero
-        let d =
-            customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 1, 0.5, TimeUnit::Week).unwrap();
+        let d = customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 1, 0.5, TimeUnit::Week).unwrap();
         assert!((d - want / 1.5).abs() < 1e-12 * want);
-        assert_eq!(
-            customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 0, 0.01, TimeUnit::Week)
-                .unwrap(),
-            0.0
-        );
-        assert!(
-            customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 3, -1.0, TimeUnit::Week)
-                .is_err()
-        );
+        assert_eq!(customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 0, 0.01, TimeUnit::Week).unwrap(), 0.0);
+        assert!(customer_lifetime_value(&bg, &gg, 2, 30.0, 38.0, 20.0, 3, -1.0, TimeUnit::Week).is_err());
     }
 
     #[test]
@@ -228,9 +187,6 @@ mod tests {
         o.horizon = f64::NAN;
         assert!(clv_report(&[], &o).is_err());
         let e = clv_report(&[], &ClvOptions::new(end)).unwrap_err();
-        assert!(
-            e.to_string().starts_with("too few customers to fit BG/NBD"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("too few customers to fit BG/NBD"), "{e}");
     }
 }

@@ -90,9 +90,7 @@ pub(crate) fn finite(v: f64, what: &str) -> Result<f64> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(AnalyticsError::Numerical(format!(
-            "{what} is not finite ({v})"
-        )))
+        Err(AnalyticsError::Numerical(format!("{what} is not finite ({v})")))
     }
 }
 
@@ -101,10 +99,6 @@ pub(crate) fn positive_param(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(AnalyticsError::InvalidParameter {
-            name,
-            value,
-            reason: "must be finite and > 0",
-        })
+        Err(AnalyticsError::InvalidParameter { name, value, reason: "must be finite and > 0" })
     }
 }

@@ -43,24 +43,16 @@ impl GammaGammaParams {
     pub fn individual_log_likelihood(&self, x: u32, m: f64) -> Result<f64> {
         self.validate()?;
         if x == 0 {
-            return Err(AnalyticsError::InvalidInput(
-                "the Gamma-Gamma likelihood needs at least one repeat purchase (x > 0)".into(),
-            ));
+            return Err(AnalyticsError::InvalidInput("the Gamma-Gamma likelihood needs at least one repeat purchase (x > 0)".into()));
         }
         if !(m.is_finite() && m > 0.0) {
-            return Err(AnalyticsError::InvalidInput(format!(
-                "the Gamma-Gamma likelihood needs a finite mean spend m > 0, got {m}"
-            )));
+            return Err(AnalyticsError::InvalidInput(format!("the Gamma-Gamma likelihood needs a finite mean spend m > 0, got {m}")));
         }
         let Self { p, q, v } = *self;
         let xf = f64::from(x);
         let px = p * xf;
         finite(
-            ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-                + q * v.ln()
-                + (px - 1.0) * m.ln()
-                + px * xf.ln()
-                - (px + q) * (xf * m + v).ln(),
+            ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln() + px * xf.ln() - (px + q) * (xf * m + v).ln(),
             "Gamma-Gamma log-likelihood",
         )
     }
@@ -95,19 +87,14 @@ impl GammaGammaParams {
     pub fn conditional_expected_average_profit(&self, x: u32, m: f64) -> Result<f64> {
         let mean = self.population_mean_spend()?;
         if !(m.is_finite() && m >= 0.0) {
-            return Err(AnalyticsError::InvalidInput(format!(
-                "mean spend m = {m} must be finite and >= 0"
-            )));
+            return Err(AnalyticsError::InvalidInput(format!("mean spend m = {m} must be finite and >= 0")));
         }
         if x == 0 {
             return Ok(mean);
         }
         let px = self.p * f64::from(x);
         let w = px / (px + self.q - 1.0);
-        finite(
-            (1.0 - w) * mean + w * m,
-            "conditional expected average profit",
-        )
+        finite((1.0 - w) * mean + w * m, "conditional expected average profit")
     }
 }
 
@@ -141,13 +128,7 @@ pub struct GammaGammaFit {
 
 /// Nelder–Mead settings used by [`fit`].
 pub fn default_fit_options() -> NelderMeadOptions {
-    NelderMeadOptions {
-        initial_step: 0.5,
-        f_tol: 1e-10,
-        x_tol: 1e-7,
-        max_iterations: 5_000,
-        max_restarts: 5,
-    }
+    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
 }
 
 /// Fit the Gamma-Gamma model by maximum likelihood on the customers with x > 0 and a
@@ -159,15 +140,8 @@ pub fn fit(customers: &[CustomerSummary]) -> Result<GammaGammaFit> {
 }
 
 /// [`fit`] with explicit optimiser settings.
-pub fn fit_with_options(
-    customers: &[CustomerSummary],
-    opts: &NelderMeadOptions,
-) -> Result<GammaGammaFit> {
-    let rows: Vec<(f64, f64)> = customers
-        .iter()
-        .filter(|c| usable(c))
-        .map(|c| (f64::from(c.frequency), c.monetary_value))
-        .collect();
+pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<GammaGammaFit> {
+    let rows: Vec<(f64, f64)> = customers.iter().filter(|c| usable(c)).map(|c| (f64::from(c.frequency), c.monetary_value)).collect();
     if rows.len() < MIN_CUSTOMERS {
         return Err(AnalyticsError::TooFewCustomers {
             model: "Gamma-Gamma",
@@ -207,11 +181,7 @@ pub fn fit_with_options(
     let mean_m = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
     let x0 = [0.0, 2.0_f64.ln(), mean_m.ln()];
     let res = optim::minimize(&mut neg_ll, &x0, opts)?;
-    let params = GammaGammaParams {
-        p: res.x[0].exp(),
-        q: res.x[1].exp(),
-        v: res.x[2].exp(),
-    };
+    let params = GammaGammaParams { p: res.x[0].exp(), q: res.x[1].exp(), v: res.x[2].exp() };
     let log_likelihood = -res.f;
     // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer
     let at_boundary = res.x.iter().any(|t| t.abs() > 25.0);
@@ -225,10 +195,7 @@ pub fn fit_with_options(
         return Err(AnalyticsError::NotConverged {
             model: "Gamma-Gamma",
             iterations: res.iterations,
-            detail: format!(
-                "best p={:.6}, q={:.6}, v={:.6}, log-likelihood={:.6}{why}",
-                params.p, params.q, params.v, log_likelihood
-            ),
+            detail: format!("best p={:.6}, q={:.6}, v={:.6}, log-likelihood={:.6}{why}", params.p, params.q, params.v, log_likelihood),
         });
     }
     Ok(GammaGammaFit {
@@ -245,13 +212,7 @@ mod tests {
     use super::*;
 
     fn cust(x: u32, m: f64) -> CustomerSummary {
-        CustomerSummary {
-            customer_id: "c".into(),
-            frequency: x,
-            recency: 1.0,
-            t: 2.0,
-            monetary_value: m,
-        }
+        CustomerSummary { customer_id: "c".into(), frequency: x, recency: 1.0, t: 2.0, monetary_value: m }
     }
 
     #[test]
@@ -294,10 +255,7 @@ mod tests {
     fn too_few_customers() {
         let cs = vec![cust(0, 0.0), cust(2, 5.0), cust(1, 0.0)];
         let e = fit(&cs).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "too few customers to fit Gamma-Gamma (need at least 3 with a repeat purchase of positive value, got 1)"
-        );
+        assert_eq!(e.to_string(), "too few customers to fit Gamma-Gamma (need at least 3 with a repeat purchase of positive value, got 1)");
     }
 
     #[test]
@@ -324,14 +282,8 @@ mod tests {
         let f = fit(&cs).unwrap();
         let ll = f.params.log_likelihood(&cs).unwrap();
         assert!((ll - f.log_likelihood).abs() < 1e-9);
-        for (dp, dq, dv) in [
-            (1.001, 1.0, 1.0),
-            (0.999, 1.0, 1.0),
-            (1.0, 0.999, 1.0),
-            (1.0, 1.0, 1.001),
-        ] {
-            let p =
-                GammaGammaParams::new(f.params.p * dp, f.params.q * dq, f.params.v * dv).unwrap();
+        for (dp, dq, dv) in [(1.001, 1.0, 1.0), (0.999, 1.0, 1.0), (1.0, 0.999, 1.0), (1.0, 1.0, 1.001)] {
+            let p = GammaGammaParams::new(f.params.p * dp, f.params.q * dq, f.params.v * dv).unwrap();
             assert!(p.log_likelihood(&cs).unwrap() < f.log_likelihood);
         }
     }
@@ -339,19 +291,10 @@ mod tests {
     #[test]
     fn homogeneous_spend_does_not_converge() {
         // spend varies no more between customers than within: q, v run off to infinity
-        let cs: Vec<_> = [
-            (1, 10.0),
-            (2, 25.0),
-            (3, 12.0),
-            (1, 40.0),
-            (5, 18.0),
-            (2, 8.0),
-            (4, 30.0),
-            (1, 15.0),
-        ]
-        .iter()
-        .map(|&(x, m)| cust(x, m))
-        .collect();
+        let cs: Vec<_> = [(1, 10.0), (2, 25.0), (3, 12.0), (1, 40.0), (5, 18.0), (2, 8.0), (4, 30.0), (1, 15.0)]
+            .iter()
+            .map(|&(x, m)| cust(x, m))
+            .collect();
         let e = fit(&cs).unwrap_err().to_string();
         assert!(e.starts_with("Gamma-Gamma did not converge after "), "{e}");
         assert!(e.contains("best p="), "{e}");

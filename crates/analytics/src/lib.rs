@@ -28,7 +28,4 @@ pub use bgnbd::{BgNbdFit, BgNbdParams};
 pub use clv::{clv_report, ClvOptions, ClvReport, CustomerClv};
 pub use error::{AnalyticsError, Result};
 pub use gamma_gamma::{GammaGammaFit, GammaGammaParams};
-pub use rfm::{
-    parse_transactions_csv, rfm_scores, summary, CustomerSummary, RfmScore, Segment, TimeUnit,
-    Transaction,
-};
+pub use rfm::{parse_transactions_csv, rfm_scores, summary, CustomerSummary, RfmScore, Segment, TimeUnit, Transaction};

@@ -32,13 +32,7 @@ pub struct NelderMeadOptions {
 
 impl Default for NelderMeadOptions {
     fn default() -> Self {
-        Self {
-            initial_step: 0.5,
-            f_tol: 1e-10,
-            x_tol: 1e-7,
-            max_iterations: 5_000,
-            max_restarts: 5,
-        }
+        Self { initial_step: 0.5, f_tol: 1e-10, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
     }
 }
 
@@ -71,21 +65,15 @@ where
     F: FnMut(&[f64]) -> f64,
 {
     if x0.is_empty() {
-        return Err(AnalyticsError::InvalidInput(
-            "Nelder-Mead needs at least one variable".into(),
-        ));
+        return Err(AnalyticsError::InvalidInput("Nelder-Mead needs at least one variable".into()));
     }
     if x0.iter().any(|v| !v.is_finite()) {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "Nelder-Mead starting point is not finite: {x0:?}"
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("Nelder-Mead starting point is not finite: {x0:?}")));
     }
     let step_ok = opts.initial_step.is_finite() && opts.initial_step > 0.0;
     let tol_ok = |t: f64| !t.is_nan() && t >= 0.0;
     if !step_ok || !tol_ok(opts.f_tol) || !tol_ok(opts.x_tol) {
-        return Err(AnalyticsError::InvalidInput(format!(
-            "unusable Nelder-Mead options: {opts:?}"
-        )));
+        return Err(AnalyticsError::InvalidInput(format!("unusable Nelder-Mead options: {opts:?}")));
     }
     let mut evaluations = 0usize;
     let mut eval = |x: &[f64]| {
@@ -99,9 +87,7 @@ where
     };
     let f0 = eval(x0);
     if !f0.is_finite() {
-        return Err(AnalyticsError::Numerical(format!(
-            "objective is not finite at the starting point {x0:?}"
-        )));
+        return Err(AnalyticsError::Numerical(format!("objective is not finite at the starting point {x0:?}")));
     }
 
     let first = run(&mut eval, x0, f0, opts);
@@ -177,10 +163,7 @@ where
         order.sort_by(|&i, &j| vals[i].total_cmp(&vals[j]));
         let (ib, iw, isw) = (order[0], order[n], order[n - 1]);
         let f_spread = vals[iw] - vals[ib];
-        let x_spread = pts
-            .iter()
-            .flat_map(|p| p.iter().zip(&pts[ib]).map(|(a, b)| (a - b).abs()))
-            .fold(0.0_f64, f64::max);
+        let x_spread = pts.iter().flat_map(|p| p.iter().zip(&pts[ib]).map(|(a, b)| (a - b).abs())).fold(0.0_f64, f64::max);
         if f_spread <= opts.f_tol && x_spread <= opts.x_tol {
             converged = true;
             break;
@@ -198,11 +181,7 @@ where
         }
         let along = |t: f64, from: &[f64]| -> Vec<f64> {
             // centroid + t (centroid − from)
-            centroid
-                .iter()
-                .zip(from)
-                .map(|(c, w)| c + t * (c - w))
-                .collect()
+            centroid.iter().zip(from).map(|(c, w)| c + t * (c - w)).collect()
         };
         let worst = pts[iw].clone();
         let xr = along(REFLECT, &worst);
@@ -253,12 +232,7 @@ where
     }
     order.sort_by(|&i, &j| vals[i].total_cmp(&vals[j]));
     let ib = order[0];
-    RunResult {
-        x: pts[ib].clone(),
-        f: vals[ib],
-        iterations,
-        converged,
-    }
+    RunResult { x: pts[ib].clone(), f: vals[ib], iterations, converged }
 }
 
 #[cfg(test)]
@@ -304,11 +278,7 @@ mod tests {
     fn reports_non_convergence() {
         // unbounded below: never converges
         let f = |x: &[f64]| -x[0];
-        let opts = NelderMeadOptions {
-            max_iterations: 50,
-            max_restarts: 2,
-            ..NelderMeadOptions::default()
-        };
+        let opts = NelderMeadOptions { max_iterations: 50, max_restarts: 2, ..NelderMeadOptions::default() };
         let r = minimize(f, &[0.0], &opts).unwrap();
         assert!(!r.converged);
         assert!(r.iterations <= 150);
@@ -321,10 +291,7 @@ mod tests {
         assert!(minimize(f, &[], &o).is_err());
         assert!(minimize(f, &[f64::NAN], &o).is_err());
         assert!(minimize(|_: &[f64]| f64::INFINITY, &[1.0], &o).is_err());
-        let bad = NelderMeadOptions {
-            initial_step: 0.0,
-            ..o
-        };
+        let bad = NelderMeadOptions { initial_step: 0.0, ..o };
         assert!(minimize(f, &[1.0], &bad).is_err());
     }
 }

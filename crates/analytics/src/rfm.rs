@@ -104,57 +104,27 @@ pub fn parse_transactions_csv(text: &str) -> Result<Vec<Transaction>> {
         }
     };
     if header.contains('"') {
-        return Err(AnalyticsError::Header(
-            "quoted fields are not supported; write the header as customer_id,date,amount".into(),
-        ));
+        return Err(AnalyticsError::Header("quoted fields are not supported; write the header as customer_id,date,amount".into()));
     }
-    let names: Vec<String> = header
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let unknown: Vec<&str> = names
-        .iter()
-        .map(String::as_str)
-        .filter(|n| !COLUMNS.contains(n))
-        .collect();
+    let names: Vec<String> = header.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let unknown: Vec<&str> = names.iter().map(String::as_str).filter(|n| !COLUMNS.contains(n)).collect();
     if !unknown.is_empty() {
-        let list = unknown
-            .iter()
-            .map(|u| {
-                if u.is_empty() {
-                    "(empty name)".to_string()
-                } else {
-                    format!("`{u}`")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(AnalyticsError::Header(format!(
-            "unknown column(s) {list}; expected exactly customer_id, date, amount (in any order)"
-        )));
+        let list =
+            unknown.iter().map(|u| if u.is_empty() { "(empty name)".to_string() } else { format!("`{u}`") }).collect::<Vec<_>>().join(", ");
+        return Err(AnalyticsError::Header(format!("unknown column(s) {list}; expected exactly customer_id, date, amount (in any order)")));
     }
     let mut idx = [usize::MAX; 3];
     for (pos, name) in names.iter().enumerate() {
         if let Some(k) = COLUMNS.iter().position(|c| c == name) {
             if idx[k] != usize::MAX {
-                return Err(AnalyticsError::Header(format!(
-                    "column `{name}` appears twice"
-                )));
+                return Err(AnalyticsError::Header(format!("column `{name}` appears twice")));
             }
             idx[k] = pos;
         }
     }
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(idx)
-        .filter(|(_, i)| *i == usize::MAX)
-        .map(|(c, _)| *c)
-        .collect();
+    let missing: Vec<&str> = COLUMNS.iter().zip(idx).filter(|(_, i)| *i == usize::MAX).map(|(c, _)| *c).collect();
     if !missing.is_empty() {
-        return Err(AnalyticsError::Header(format!(
-            "missing column(s) {}",
-            missing.join(", ")
-        )));
+        return Err(AnalyticsError::Header(format!("missing column(s) {}", missing.join(", "))));
     }
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
 
@@ -170,39 +140,24 @@ pub fn parse_transactions_csv(text: &str) -> Result<Vec<Transaction>> {
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if fields.len() != names.len() {
-            return Err(row_err(format!(
-                "expected {} fields, found {}",
-                names.len(),
-                fields.len()
-            )));
+            return Err(row_err(format!("expected {} fields, found {}", names.len(), fields.len())));
         }
         let customer_id = fields[idx[0]];
         if customer_id.is_empty() {
             return Err(row_err("customer_id is empty".into()));
         }
         let date_text = fields[idx[1]];
-        let date = Date::parse(date_text, &date_format).map_err(|_| {
-            row_err(format!(
-                "date `{date_text}` is not a valid ISO date (YYYY-MM-DD)"
-            ))
-        })?;
+        let date = Date::parse(date_text, &date_format)
+            .map_err(|_| row_err(format!("date `{date_text}` is not a valid ISO date (YYYY-MM-DD)")))?;
         let amount_text = fields[idx[2]];
-        let amount: f64 = amount_text
-            .parse()
-            .map_err(|_| row_err(format!("amount `{amount_text}` is not a number")))?;
+        let amount: f64 = amount_text.parse().map_err(|_| row_err(format!("amount `{amount_text}` is not a number")))?;
         if !amount.is_finite() {
-            return Err(row_err(format!(
-                "amount `{amount_text}` is not a finite number"
-            )));
+            return Err(row_err(format!("amount `{amount_text}` is not a finite number")));
         }
         if amount < 0.0 {
             return Err(row_err(format!("amount is negative ({amount_text})")));
         }
-        out.push(Transaction {
-            customer_id: customer_id.to_string(),
-            date,
-            amount,
-        });
+        out.push(Transaction { customer_id: customer_id.to_string(), date, amount });
     }
     Ok(out)
 }
@@ -217,10 +172,7 @@ fn purchase_days(tx: &[Transaction], calibration_end: Date) -> Result<PurchaseDa
     let mut by_customer: HashMap<&str, BTreeMap<Date, f64>> = HashMap::new();
     for (i, t) in tx.iter().enumerate() {
         if t.customer_id.is_empty() {
-            return Err(AnalyticsError::InvalidInput(format!(
-                "transaction {}: customer_id is empty",
-                i + 1
-            )));
+            return Err(AnalyticsError::InvalidInput(format!("transaction {}: customer_id is empty", i + 1)));
         }
         if !t.amount.is_finite() || t.amount < 0.0 {
             return Err(AnalyticsError::InvalidInput(format!(
@@ -233,16 +185,9 @@ fn purchase_days(tx: &[Transaction], calibration_end: Date) -> Result<PurchaseDa
         if t.date > calibration_end {
             continue;
         }
-        *by_customer
-            .entry(t.customer_id.as_str())
-            .or_default()
-            .entry(t.date)
-            .or_insert(0.0) += t.amount;
+        *by_customer.entry(t.customer_id.as_str()).or_default().entry(t.date).or_insert(0.0) += t.amount;
     }
-    let mut out: PurchaseDays = by_customer
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut out: PurchaseDays = by_customer.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     sort_by_customer_id(&mut out, |e| e.0.as_str());
     Ok(out)
 }
@@ -268,32 +213,20 @@ pub fn sort_by_customer_id<T>(items: &mut [T], id: impl Fn(&T) -> &str) {
 ///
 /// Errors if a transaction has an empty customer id or a negative / non-finite amount
 /// (possible when `Transaction`s are built by hand rather than parsed).
-pub fn summary(
-    tx: &[Transaction],
-    calibration_end: Date,
-    unit: TimeUnit,
-) -> Result<Vec<CustomerSummary>> {
+pub fn summary(tx: &[Transaction], calibration_end: Date, unit: TimeUnit) -> Result<Vec<CustomerSummary>> {
     let days = purchase_days(tx, calibration_end)?;
     let unit_days = unit.days();
     let mut out = Vec::with_capacity(days.len());
     for (customer_id, by_day) in days {
-        let (Some((&first, _)), Some((&last, _))) =
-            (by_day.first_key_value(), by_day.last_key_value())
-        else {
+        let (Some((&first, _)), Some((&last, _))) = (by_day.first_key_value(), by_day.last_key_value()) else {
             continue;
         };
         let n_days = by_day.len();
         let frequency = u32::try_from(n_days - 1).unwrap_or(u32::MAX);
         let repeat_total: f64 = by_day.values().skip(1).sum();
-        let monetary_value = if n_days > 1 {
-            repeat_total / (n_days - 1) as f64
-        } else {
-            0.0
-        };
+        let monetary_value = if n_days > 1 { repeat_total / (n_days - 1) as f64 } else { 0.0 };
         if !monetary_value.is_finite() {
-            return Err(AnalyticsError::InvalidInput(format!(
-                "customer {customer_id}: the amounts are too large to add up"
-            )));
+            return Err(AnalyticsError::InvalidInput(format!("customer {customer_id}: the amounts are too large to add up")));
         }
         out.push(CustomerSummary {
             customer_id,
@@ -422,11 +355,7 @@ pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Vec<u8> {
     values
         .iter()
         .map(|&v| {
-            let worse = if higher_is_better {
-                sorted.partition_point(|&s| s < v)
-            } else {
-                n - sorted.partition_point(|&s| s <= v)
-            };
+            let worse = if higher_is_better { sorted.partition_point(|&s| s < v) } else { n - sorted.partition_point(|&s| s <= v) };
             let s = 1 + (5 * worse) / n.max(1);
             u8::try_from(s.min(5)).unwrap_or(5)
         })
@@ -448,25 +377,14 @@ pub fn rfm_scores(tx: &[Transaction], calibration_end: Date) -> Result<Vec<RfmSc
         };
         let total: f64 = by_day.values().sum();
         if !total.is_finite() {
-            return Err(AnalyticsError::InvalidInput(format!(
-                "customer {customer_id}: the amounts are too large to add up"
-            )));
+            return Err(AnalyticsError::InvalidInput(format!("customer {customer_id}: the amounts are too large to add up")));
         }
-        raw.push((
-            customer_id,
-            (calibration_end - last).whole_days(),
-            u32::try_from(by_day.len()).unwrap_or(u32::MAX),
-            total,
-        ));
+        raw.push((customer_id, (calibration_end - last).whole_days(), u32::try_from(by_day.len()).unwrap_or(u32::MAX), total));
     }
     let r_vals: Vec<f64> = raw.iter().map(|r| r.1 as f64).collect();
     let f_vals: Vec<f64> = raw.iter().map(|r| f64::from(r.2)).collect();
     let m_vals: Vec<f64> = raw.iter().map(|r| r.3).collect();
-    let (rs, fs, ms) = (
-        quintile_scores(&r_vals, false),
-        quintile_scores(&f_vals, true),
-        quintile_scores(&m_vals, true),
-    );
+    let (rs, fs, ms) = (quintile_scores(&r_vals, false), quintile_scores(&f_vals, true), quintile_scores(&m_vals, true));
     Ok(raw
         .into_iter()
         .enumerate()
@@ -489,11 +407,7 @@ mod tests {
     use time::macros::date;
 
     fn tx(id: &str, d: Date, amount: f64) -> Transaction {
-        Transaction {
-            customer_id: id.into(),
-            date: d,
-            amount,
-        }
+        Transaction { customer_id: id.into(), date: d, amount }
     }
 
     #[test]
@@ -535,12 +449,7 @@ mod tests {
         let s = summary(&rows, d, TimeUnit::Week).unwrap();
         let ids: Vec<&str> = s.iter().map(|c| c.customer_id.as_str()).collect();
         assert_eq!(ids, ["9", "10", "100"]);
-        let rows = vec![
-            tx("b", d, 1.0),
-            tx("10", d, 1.0),
-            tx("a", d, 1.0),
-            tx("9", d, 1.0),
-        ];
+        let rows = vec![tx("b", d, 1.0), tx("10", d, 1.0), tx("a", d, 1.0), tx("9", d, 1.0)];
         let s = summary(&rows, d, TimeUnit::Week).unwrap();
         let ids: Vec<&str> = s.iter().map(|c| c.customer_id.as_str()).collect();
         assert_eq!(ids, ["10", "9", "a", "b"]);
@@ -561,25 +470,19 @@ mod tests {
 
     #[test]
     fn csv_parsing() {
-        let text =
-            "\u{feff}date,amount,customer_id\r\n2024-01-02,10.50,7\r\n\r\n2024-01-03, 0 ,8\r\n";
+        let text = "\u{feff}date,amount,customer_id\r\n2024-01-02,10.50,7\r\n\r\n2024-01-03, 0 ,8\r\n";
         let t = parse_transactions_csv(text).unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(t[0], tx("7", date!(2024 - 01 - 02), 10.5));
         assert_eq!(t[1], tx("8", date!(2024 - 01 - 03), 0.0));
         // header only
-        assert!(parse_transactions_csv("customer_id,date,amount\n")
-            .unwrap()
-            .is_empty());
+        assert!(parse_transactions_csv("customer_id,date,amount\n").unwrap().is_empty());
     }
 
     #[test]
     fn csv_errors() {
         let err = |t: &str| parse_transactions_csv(t).unwrap_err().to_string();
-        assert_eq!(
-            err(""),
-            "the CSV is empty: a header line `customer_id,date,amount` is required"
-        );
+        assert_eq!(err(""), "the CSV is empty: a header line `customer_id,date,amount` is required");
         let e = err("customer_id,date,amount,cds,note\n");
         assert!(e.contains("unknown column(s) `cds`, `note`"), "{e}");
         let e = err("customer_id,date,amount,\n");
@@ -592,10 +495,7 @@ mod tests {
         let e = err(&format!("{h}1,2024-01-01,1\n1,2024-01-02,-3.5\n"));
         assert_eq!(e, "row 2: amount is negative (-3.5)");
         let e = err(&format!("{h}1,2024-01-01,1\n\n1,2024-13-02,3\n"));
-        assert_eq!(
-            e,
-            "row 3: date `2024-13-02` is not a valid ISO date (YYYY-MM-DD)"
-        );
+        assert_eq!(e, "row 3: date `2024-13-02` is not a valid ISO date (YYYY-MM-DD)");
         let e = err(&format!("{h}1,2024-01-01,abc\n"));
         assert_eq!(e, "row 1: amount `abc` is not a number");
         let e = err(&format!("{h}1,2024-01-01,NaN\n"));

@@ -55,13 +55,7 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(hyp_err(
-            a,
-            b,
-            c,
-            z,
-            "is too large for a 64-bit float (use ln_hyp2f1)".into(),
-        ))
+        Err(hyp_err(a, b, c, z, "is too large for a 64-bit float (use ln_hyp2f1)".into()))
     }
 }
 
@@ -70,13 +64,7 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
 pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
     let (sum, ln_scale) = series(a, b, c, z)?;
     if sum.is_nan() || sum <= 0.0 {
-        return Err(hyp_err(
-            a,
-            b,
-            c,
-            z,
-            format!("is not positive ({sum}), so it has no logarithm"),
-        ));
+        return Err(hyp_err(a, b, c, z, format!("is not positive ({sum}), so it has no logarithm")));
     }
     Ok(sum.ln() + ln_scale)
 }
@@ -90,11 +78,7 @@ pub fn hyp2f1_growth_terms(a: f64, b: f64, c: f64, z: f64) -> f64 {
     let qb = z * (a + b) - c - 1.0;
     let qc = z * a * b - c;
     if qa == 0.0 {
-        return if qb < 0.0 {
-            (-qc / qb).max(0.0)
-        } else {
-            f64::INFINITY
-        };
+        return if qb < 0.0 { (-qc / qb).max(0.0) } else { f64::INFINITY };
     }
     let disc = qb * qb - 4.0 * qa * qc;
     if disc.is_nan() || disc < 0.0 {
@@ -157,9 +141,7 @@ fn series(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64)> {
             }
         }
     }
-    Err(err(format!(
-        "did not converge after {HYP2F1_MAX_TERMS} terms (partial sum {sum}·e^{ln_scale})"
-    )))
+    Err(err(format!("did not converge after {HYP2F1_MAX_TERMS} terms (partial sum {sum}·e^{ln_scale})")))
 }
 
 #[cfg(test)]
@@ -176,11 +158,7 @@ mod tests {
         assert!(ln_gamma(1.0).abs() < 1e-15);
         assert!(ln_gamma(2.0).abs() < 1e-15);
         assert!(close(ln_gamma(5.0), 24.0_f64.ln(), 1e-15));
-        assert!(close(
-            ln_gamma(0.5),
-            std::f64::consts::PI.sqrt().ln(),
-            1e-14
-        ));
+        assert!(close(ln_gamma(0.5), std::f64::consts::PI.sqrt().ln(), 1e-14));
         // B(2, 3) = 1! 2! / 4! = 1/12
         assert!(close(ln_beta(2.0, 3.0), (1.0_f64 / 12.0).ln(), 1e-14));
     }
@@ -191,16 +169,8 @@ mod tests {
         assert_eq!(log_add_exp(f64::NEG_INFINITY, -3.0), -3.0);
         assert_eq!(log_add_exp(-3.0, f64::NEG_INFINITY), -3.0);
         // would overflow / underflow if done naively
-        assert!(close(
-            log_add_exp(1000.0, 1000.0),
-            1000.0 + 2.0_f64.ln(),
-            1e-15
-        ));
-        assert!(close(
-            log_add_exp(-1000.0, -1001.0),
-            -1000.0 + (1.0 + (-1.0_f64).exp()).ln(),
-            1e-15
-        ));
+        assert!(close(log_add_exp(1000.0, 1000.0), 1000.0 + 2.0_f64.ln(), 1e-15));
+        assert!(close(log_add_exp(-1000.0, -1001.0), -1000.0 + (1.0 + (-1.0_f64).exp()).ln(), 1e-15));
     }
 
     #[test]
@@ -208,11 +178,7 @@ mod tests {
         assert_eq!(logistic(0.0), 0.5);
         assert!(logistic(-800.0) >= 0.0 && logistic(-800.0) < 1e-300);
         assert_eq!(logistic(800.0), 1.0);
-        assert!(close(
-            logistic(-30.0),
-            (-30.0_f64).exp() / (1.0 + (-30.0_f64).exp()),
-            1e-15
-        ));
+        assert!(close(logistic(-30.0), (-30.0_f64).exp() / (1.0 + (-30.0_f64).exp()), 1e-15));
     }
 
     #[test]
@@ -260,11 +226,7 @@ mod tests {
         let got = ln_hyp2f1(5000.0, 3.0, 3.0, 0.5).unwrap();
         assert!(close(got, 5000.0 * 2.0_f64.ln(), 1e-12), "{got}");
         assert!(hyp2f1(5000.0, 3.0, 3.0, 0.5).is_err());
-        assert!(close(
-            ln_hyp2f1(1.0, 1.0, 2.0, 0.5).unwrap(),
-            (2.0_f64.ln() / 0.5).ln(),
-            1e-14
-        ));
+        assert!(close(ln_hyp2f1(1.0, 1.0, 2.0, 0.5).unwrap(), (2.0_f64.ln() / 0.5).ln(), 1e-14));
         // negative value: no logarithm
         assert!(ln_hyp2f1(-1.0, 1.0, 1.0, 2.0).is_err());
     }
@@ -280,10 +242,7 @@ mod tests {
 
     #[test]
     fn hyp2f1_errors() {
-        assert!(matches!(
-            hyp2f1(1.0, 1.0, 2.0, 1.0),
-            Err(AnalyticsError::Hypergeometric { .. })
-        ));
+        assert!(matches!(hyp2f1(1.0, 1.0, 2.0, 1.0), Err(AnalyticsError::Hypergeometric { .. })));
         assert!(hyp2f1(1.0, 1.0, -3.0, 0.5).is_err());
         assert!(hyp2f1(f64::NAN, 1.0, 2.0, 0.5).is_err());
         // converges too slowly: z extremely close to 1

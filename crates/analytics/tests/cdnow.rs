@@ -10,9 +10,7 @@ use std::time::Instant;
 use analytics::bgnbd::{self, BgNbdParams};
 use analytics::clv::{clv_report, customer_lifetime_value, ClvOptions, ClvReport};
 use analytics::gamma_gamma::{self, GammaGammaParams};
-use analytics::rfm::{
-    parse_transactions_csv, rfm_scores, summary, CustomerSummary, TimeUnit, Transaction,
-};
+use analytics::rfm::{parse_transactions_csv, rfm_scores, summary, CustomerSummary, TimeUnit, Transaction};
 use analytics::AnalyticsError;
 use serde_json::Value;
 use time::macros::date;
@@ -59,8 +57,7 @@ fn num(v: &Value, path: &[&str]) -> f64 {
     for p in path {
         cur = &cur[*p];
     }
-    cur.as_f64()
-        .unwrap_or_else(|| panic!("reference.json has no number at {path:?}"))
+    cur.as_f64().unwrap_or_else(|| panic!("reference.json has no number at {path:?}"))
 }
 
 fn ref_bgnbd() -> BgNbdParams {
@@ -89,28 +86,19 @@ fn ref_customers() -> &'static Vec<Value> {
 }
 
 fn by_id() -> HashMap<&'static str, &'static CustomerSummary> {
-    our_summary()
-        .iter()
-        .map(|c| (c.customer_id.as_str(), c))
-        .collect()
+    our_summary().iter().map(|c| (c.customer_id.as_str(), c)).collect()
 }
 
 #[track_caller]
 fn assert_rel(got: f64, want: f64, rel: f64, what: &str) {
     let err = (got - want).abs() / want.abs().max(f64::MIN_POSITIVE);
-    assert!(
-        err <= rel,
-        "{what}: got {got}, want {want} (relative error {err:e} > {rel:e})"
-    );
+    assert!(err <= rel, "{what}: got {got}, want {want} (relative error {err:e} > {rel:e})");
 }
 
 #[track_caller]
 fn assert_abs(got: f64, want: f64, tol: f64, what: &str) {
     let err = (got - want).abs();
-    assert!(
-        err <= tol,
-        "{what}: got {got}, want {want} (absolute error {err:e} > {tol:e})"
-    );
+    assert!(err <= tol, "{what}: got {got}, want {want} (absolute error {err:e} > {tol:e})");
 }
 
 // ---------------------------------------------------------------------------- RFM summary
@@ -120,58 +108,24 @@ fn summary_matches_summary_csv() {
     let ours = our_summary();
     let text = read("summary.csv");
     let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("customer_id,frequency,recency,T,monetary_value")
-    );
+    assert_eq!(lines.next(), Some("customer_id,frequency,recency,T,monetary_value"));
     let expected: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(ours.len(), 2357);
     assert_eq!(expected.len(), ours.len());
     for (c, e) in ours.iter().zip(&expected) {
         assert_eq!(c.customer_id, e[0]);
-        assert_eq!(
-            c.frequency,
-            e[1].parse::<u32>().unwrap(),
-            "frequency of {}",
-            e[0]
-        );
-        for (got, want, what) in [
-            (c.recency, e[2], "recency"),
-            (c.t, e[3], "T"),
-            (c.monetary_value, e[4], "monetary_value"),
-        ] {
+        assert_eq!(c.frequency, e[1].parse::<u32>().unwrap(), "frequency of {}", e[0]);
+        for (got, want, what) in [(c.recency, e[2], "recency"), (c.t, e[3], "T"), (c.monetary_value, e[4], "monetary_value")] {
             let want: f64 = want.parse().unwrap();
-            assert!(
-                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-                "{what} of customer {}: {got} vs {want}",
-                e[0]
-            );
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{what} of customer {}: {got} vs {want}", e[0]);
         }
     }
     let checks = &reference()["calibration_summary_checks"];
     assert_eq!(ours.iter().filter(|c| c.frequency > 0).count(), 946);
-    assert_eq!(
-        ours.iter().map(|c| u64::from(c.frequency)).sum::<u64>(),
-        2457
-    );
-    assert_abs(
-        ours.iter().map(|c| c.recency).sum(),
-        num(checks, &["sum_recency"]),
-        1e-7,
-        "sum recency",
-    );
-    assert_abs(
-        ours.iter().map(|c| c.t).sum(),
-        num(checks, &["sum_T"]),
-        1e-7,
-        "sum T",
-    );
-    assert_abs(
-        ours.iter().map(|c| c.monetary_value).sum(),
-        num(checks, &["sum_monetary_value"]),
-        1e-7,
-        "sum monetary value",
-    );
+    assert_eq!(ours.iter().map(|c| u64::from(c.frequency)).sum::<u64>(), 2457);
+    assert_abs(ours.iter().map(|c| c.recency).sum(), num(checks, &["sum_recency"]), 1e-7, "sum recency");
+    assert_abs(ours.iter().map(|c| c.t).sum(), num(checks, &["sum_T"]), 1e-7, "sum T");
+    assert_abs(ours.iter().map(|c| c.monetary_value).sum(), num(checks, &["sum_monetary_value"]), 1e-7, "sum monetary value");
 }
 
 #[test]
@@ -185,14 +139,9 @@ fn same_day_merge_customer_61() {
 fn rfm_scores_on_cdnow() {
     let scores = rfm_scores(transactions(), CAL_END).unwrap();
     assert_eq!(scores.len(), 2357);
-    assert!(scores
-        .iter()
-        .all(|s| (1..=5).contains(&s.r) && (1..=5).contains(&s.f) && (1..=5).contains(&s.m)));
+    assert!(scores.iter().all(|s| (1..=5).contains(&s.r) && (1..=5).contains(&s.f) && (1..=5).contains(&s.m)));
     // one-purchase customers (60 %) are the worst frequency group
-    assert!(scores
-        .iter()
-        .filter(|s| s.purchase_days == 1)
-        .all(|s| s.f == 1));
+    assert!(scores.iter().filter(|s| s.purchase_days == 1).all(|s| s.f == 1));
     let best = scores.iter().find(|s| s.customer_id == "157").unwrap();
     assert_eq!(best.purchase_days, 30);
     assert_eq!(best.f, 5);
@@ -206,20 +155,10 @@ fn rfm_scores_on_cdnow() {
 fn bgnbd_log_likelihood_at_paper_params() {
     let paper = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
     let ll = paper.log_likelihood(our_summary()).unwrap();
-    assert_abs(
-        ll,
-        num(reference(), &["bgnbd", "log_likelihood_at_paper_params"]),
-        1e-3,
-        "LL at paper params",
-    );
+    assert_abs(ll, num(reference(), &["bgnbd", "log_likelihood_at_paper_params"]), 1e-3, "LL at paper params");
     // and at the reference MLE
     let ll = ref_bgnbd().log_likelihood(our_summary()).unwrap();
-    assert_abs(
-        ll,
-        num(reference(), &["bgnbd", "log_likelihood"]),
-        1e-6,
-        "LL at lifetimes' params",
-    );
+    assert_abs(ll, num(reference(), &["bgnbd", "log_likelihood"]), 1e-6, "LL at lifetimes' params");
 }
 
 #[test]
@@ -229,15 +168,8 @@ fn bgnbd_per_customer_log_likelihood_terms() {
     for rc in ref_customers() {
         let id = rc["customer_id"].as_u64().unwrap().to_string();
         let c = ids[id.as_str()];
-        let ll = p
-            .individual_log_likelihood(c.frequency, c.recency, c.t)
-            .unwrap();
-        assert_rel(
-            ll,
-            num(rc, &["bgnbd_log_likelihood"]),
-            1e-9,
-            &format!("LL term of {id}"),
-        );
+        let ll = p.individual_log_likelihood(c.frequency, c.recency, c.t).unwrap();
+        assert_rel(ll, num(rc, &["bgnbd_log_likelihood"]), 1e-9, &format!("LL term of {id}"));
     }
 }
 
@@ -253,28 +185,13 @@ fn bgnbd_and_gamma_gamma_fits_match_lifetimes() {
         rep.gamma_gamma.log_likelihood, rep.gamma_gamma.iterations, rep.gamma_gamma.restarts,
     );
     assert_eq!(bg.n_customers, 2357);
-    assert_abs(
-        bg.log_likelihood,
-        num(r, &["bgnbd", "log_likelihood"]),
-        1e-3,
-        "BG/NBD LL",
-    );
-    for (got, key) in [
-        (bg.params.r, "r"),
-        (bg.params.alpha, "alpha"),
-        (bg.params.a, "a"),
-        (bg.params.b, "b"),
-    ] {
+    assert_abs(bg.log_likelihood, num(r, &["bgnbd", "log_likelihood"]), 1e-3, "BG/NBD LL");
+    for (got, key) in [(bg.params.r, "r"), (bg.params.alpha, "alpha"), (bg.params.a, "a"), (bg.params.b, "b")] {
         assert_rel(got, num(r, &["bgnbd", "params", key]), 1e-3, key);
     }
     let gg = &rep.gamma_gamma;
     assert_eq!(gg.n_customers, 946);
-    assert_abs(
-        gg.log_likelihood,
-        num(r, &["gamma_gamma", "log_likelihood"]),
-        1e-3,
-        "Gamma-Gamma LL",
-    );
+    assert_abs(gg.log_likelihood, num(r, &["gamma_gamma", "log_likelihood"]), 1e-3, "Gamma-Gamma LL");
     for (got, key) in [(gg.params.p, "p"), (gg.params.q, "q"), (gg.params.v, "v")] {
         assert_rel(got, num(r, &["gamma_gamma", "params", key]), 1e-3, key);
     }
@@ -284,22 +201,11 @@ fn bgnbd_and_gamma_gamma_fits_match_lifetimes() {
 fn gamma_gamma_log_likelihood_at_reference_params() {
     let r = reference();
     let ll = ref_gg().log_likelihood(our_summary()).unwrap();
-    assert_abs(
-        ll,
-        num(r, &["gamma_gamma", "log_likelihood"]),
-        1e-6,
-        "GG LL",
-    );
+    assert_abs(ll, num(r, &["gamma_gamma", "log_likelihood"]), 1e-6, "GG LL");
     let rounded = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     assert_abs(
         rounded.log_likelihood(our_summary()).unwrap(),
-        num(
-            r,
-            &[
-                "gamma_gamma",
-                "log_likelihood_at_rounded_params_6.25_3.74_15.44",
-            ],
-        ),
+        num(r, &["gamma_gamma", "log_likelihood_at_rounded_params_6.25_3.74_15.44"]),
         1e-6,
         "GG LL at rounded params",
     );
@@ -315,16 +221,10 @@ fn per_customer_closed_forms_at_reference_params() {
         let (x, t_x, big_t, m) = (c.frequency, c.recency, c.t, c.monetary_value);
         assert_eq!(u64::from(x), rc["frequency"].as_u64().unwrap(), "x of {id}");
         let tol = 1e-6;
-        assert_rel(
-            bg.p_alive(x, t_x, big_t).unwrap(),
-            num(rc, &["probability_alive"]),
-            tol,
-            &format!("P(alive) of {id}"),
-        );
+        assert_rel(bg.p_alive(x, t_x, big_t).unwrap(), num(rc, &["probability_alive"]), tol, &format!("P(alive) of {id}"));
         for t in [39, 52, 78] {
             assert_rel(
-                bg.conditional_expected_purchases(f64::from(t), x, t_x, big_t)
-                    .unwrap(),
+                bg.conditional_expected_purchases(f64::from(t), x, t_x, big_t).unwrap(),
                 num(rc, &[&format!("conditional_expected_purchases_t{t}")]),
                 tol,
                 &format!("E[X({t})] of {id}"),
@@ -360,10 +260,7 @@ fn population_expectations() {
     for n in 0..=5u32 {
         assert_rel(
             bg.probability_of_n_purchases(39.0, n).unwrap(),
-            num(
-                pop,
-                &["probability_of_n_purchases_up_to_t39", &n.to_string()],
-            ),
+            num(pop, &["probability_of_n_purchases_up_to_t39", &n.to_string()]),
             1e-9,
             &format!("P(X(39) = {n})"),
         );
@@ -380,31 +277,15 @@ fn population_expectations() {
 fn holdout_period_check() {
     let hc = &reference()["holdout_period_check"];
     let bg = ref_bgnbd();
-    let expected: f64 = our_summary()
-        .iter()
-        .map(|c| {
-            bg.conditional_expected_purchases(39.0, c.frequency, c.recency, c.t)
-                .unwrap()
-        })
-        .sum();
-    assert_rel(
-        expected,
-        num(hc, &["sum_conditional_expected_purchases_all_customers"]),
-        1e-9,
-        "sum E[X(39)]",
-    );
+    let expected: f64 = our_summary().iter().map(|c| bg.conditional_expected_purchases(39.0, c.frequency, c.recency, c.t).unwrap()).sum();
+    assert_rel(expected, num(hc, &["sum_conditional_expected_purchases_all_customers"]), 1e-9, "sum E[X(39)]");
     // actual: distinct purchase days 1997-10-01 ..= 1998-06-30
     let days: BTreeSet<(&str, Date)> = transactions()
         .iter()
         .filter(|t| t.date > CAL_END && t.date <= date!(1998 - 06 - 30))
         .map(|t| (t.customer_id.as_str(), t.date))
         .collect();
-    assert_eq!(
-        days.len() as u64,
-        hc["actual_repeat_purchases_all_customers"]
-            .as_u64()
-            .unwrap()
-    );
+    assert_eq!(days.len() as u64, hc["actual_repeat_purchases_all_customers"].as_u64().unwrap());
 }
 
 #[test]
@@ -412,26 +293,12 @@ fn bgnbd_fit_on_the_two_decimal_summary() {
     // lifetimes' bundled summary is ours rounded to 2 decimals; reference.json has the fit on it
     let rounded: Vec<CustomerSummary> = our_summary()
         .iter()
-        .map(|c| CustomerSummary {
-            recency: (c.recency * 100.0).round() / 100.0,
-            t: (c.t * 100.0).round() / 100.0,
-            ..c.clone()
-        })
+        .map(|c| CustomerSummary { recency: (c.recency * 100.0).round() / 100.0, t: (c.t * 100.0).round() / 100.0, ..c.clone() })
         .collect();
     let fit = bgnbd::fit(&rounded).unwrap();
     let b = &reference()["bgnbd"]["fit_on_bundled_2dp_summary"];
-    assert_abs(
-        fit.log_likelihood,
-        num(b, &["log_likelihood"]),
-        1e-3,
-        "LL (2 dp)",
-    );
-    for (got, key) in [
-        (fit.params.r, "r"),
-        (fit.params.alpha, "alpha"),
-        (fit.params.a, "a"),
-        (fit.params.b, "b"),
-    ] {
+    assert_abs(fit.log_likelihood, num(b, &["log_likelihood"]), 1e-3, "LL (2 dp)");
+    for (got, key) in [(fit.params.r, "r"), (fit.params.alpha, "alpha"), (fit.params.a, "a"), (fit.params.b, "b")] {
         assert_rel(got, num(b, &["params", key]), 1e-3, key);
     }
 }
@@ -443,36 +310,11 @@ fn day_unit_fit_is_the_week_fit_rescaled() {
     let fit = bgnbd::fit(&days).unwrap();
     let r = reference();
     let sum_x = 2457.0_f64;
-    assert_abs(
-        fit.log_likelihood,
-        num(r, &["bgnbd", "log_likelihood"]) - sum_x * 7.0_f64.ln(),
-        1e-3,
-        "LL in days",
-    );
-    assert_rel(
-        fit.params.r,
-        num(r, &["bgnbd", "params", "r"]),
-        1e-3,
-        "r (days)",
-    );
-    assert_rel(
-        fit.params.alpha,
-        7.0 * num(r, &["bgnbd", "params", "alpha"]),
-        1e-3,
-        "alpha (days)",
-    );
-    assert_rel(
-        fit.params.a,
-        num(r, &["bgnbd", "params", "a"]),
-        1e-3,
-        "a (days)",
-    );
-    assert_rel(
-        fit.params.b,
-        num(r, &["bgnbd", "params", "b"]),
-        1e-3,
-        "b (days)",
-    );
+    assert_abs(fit.log_likelihood, num(r, &["bgnbd", "log_likelihood"]) - sum_x * 7.0_f64.ln(), 1e-3, "LL in days");
+    assert_rel(fit.params.r, num(r, &["bgnbd", "params", "r"]), 1e-3, "r (days)");
+    assert_rel(fit.params.alpha, 7.0 * num(r, &["bgnbd", "params", "alpha"]), 1e-3, "alpha (days)");
+    assert_rel(fit.params.a, num(r, &["bgnbd", "params", "a"]), 1e-3, "a (days)");
+    assert_rel(fit.params.b, num(r, &["bgnbd", "params", "b"]), 1e-3, "b (days)");
 }
 
 // ---------------------------------------------------------------------------- report
@@ -483,76 +325,27 @@ fn clv_report_values_and_json_shape() {
     assert_eq!(rep.customers.len(), 2357);
     // at the fitted (not the reference) parameters the values agree to about the
     // precision of the fit
-    let lines: HashMap<&str, _> = rep
-        .customers
-        .iter()
-        .map(|c| (c.customer_id.as_str(), c))
-        .collect();
+    let lines: HashMap<&str, _> = rep.customers.iter().map(|c| (c.customer_id.as_str(), c)).collect();
     for rc in ref_customers() {
         let id = rc["customer_id"].as_u64().unwrap().to_string();
         let l = lines[id.as_str()];
-        assert_rel(
-            l.p_alive,
-            num(rc, &["probability_alive"]),
-            1e-4,
-            &format!("P(alive) of {id}"),
-        );
-        assert_rel(
-            l.expected_purchases,
-            num(rc, &["conditional_expected_purchases_t39"]),
-            1e-4,
-            &format!("E[X] of {id}"),
-        );
-        assert_rel(
-            l.expected_spend,
-            num(rc, &["gg_conditional_expected_average_profit"]),
-            1e-4,
-            &format!("E[M] of {id}"),
-        );
-        assert_rel(
-            l.clv,
-            num(rc, &["clv_12m_1pct_monthly_W"]),
-            1e-4,
-            &format!("CLV of {id}"),
-        );
+        assert_rel(l.p_alive, num(rc, &["probability_alive"]), 1e-4, &format!("P(alive) of {id}"));
+        assert_rel(l.expected_purchases, num(rc, &["conditional_expected_purchases_t39"]), 1e-4, &format!("E[X] of {id}"));
+        assert_rel(l.expected_spend, num(rc, &["gg_conditional_expected_average_profit"]), 1e-4, &format!("E[M] of {id}"));
+        assert_rel(l.clv, num(rc, &["clv_12m_1pct_monthly_W"]), 1e-4, &format!("CLV of {id}"));
     }
     let json = serde_json::to_value(rep).unwrap();
-    let keys = |v: &Value| {
-        v.as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-    };
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
     let set = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(keys(&json), set(&["bgnbd", "gamma_gamma", "customers"]));
-    assert_eq!(
-        keys(&json["bgnbd"]),
-        set(&["r", "alpha", "a", "b", "log_likelihood"])
-    );
-    assert_eq!(
-        keys(&json["gamma_gamma"]),
-        set(&["p", "q", "v", "log_likelihood"])
-    );
+    assert_eq!(keys(&json["bgnbd"]), set(&["r", "alpha", "a", "b", "log_likelihood"]));
+    assert_eq!(keys(&json["gamma_gamma"]), set(&["p", "q", "v", "log_likelihood"]));
     assert_eq!(
         keys(&json["customers"][0]),
-        set(&[
-            "customer_id",
-            "frequency",
-            "recency",
-            "T",
-            "monetary_value",
-            "p_alive",
-            "expected_purchases",
-            "expected_spend",
-            "clv"
-        ])
+        set(&["customer_id", "frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases", "expected_spend", "clv"])
     );
     assert_eq!(json["customers"][0]["customer_id"], "1");
-    assert!(rep
-        .customers
-        .iter()
-        .all(|c| c.clv.is_finite() && c.clv >= 0.0 && (0.0..=1.0).contains(&c.p_alive)));
+    assert!(rep.customers.iter().all(|c| c.clv.is_finite() && c.clv >= 0.0 && (0.0..=1.0).contains(&c.p_alive)));
 }
 
 // ---------------------------------------------------------------------------- errors
@@ -563,28 +356,15 @@ fn csv_error_names_the_data_row() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[12] = "5,1997-01-40,10.00".into(); // data row 12
     let e = parse_transactions_csv(&lines.join("\n")).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "row 12: date `1997-01-40` is not a valid ISO date (YYYY-MM-DD)"
-    );
+    assert_eq!(e.to_string(), "row 12: date `1997-01-40` is not a valid ISO date (YYYY-MM-DD)");
     lines[12] = "5,1997-01-04,-10.00".into();
     let e = parse_transactions_csv(&lines.join("\r\n")).unwrap_err();
-    assert_eq!(
-        e,
-        AnalyticsError::Row {
-            row: 12,
-            message: "amount is negative (-10.00)".into()
-        }
-    );
+    assert_eq!(e, AnalyticsError::Row { row: 12, message: "amount is negative (-10.00)".into() });
 }
 
 #[test]
 fn too_few_customers_for_the_report() {
-    let few: Vec<Transaction> = transactions()
-        .iter()
-        .filter(|t| t.customer_id.len() == 1)
-        .cloned()
-        .collect();
+    let few: Vec<Transaction> = transactions().iter().filter(|t| t.customer_id.len() == 1).cloned().collect();
     // customers 1..9; only a few of them have repeat purchases
     let e = clv_report(&few[..2], &ClvOptions::new(CAL_END)).unwrap_err();
     assert!(matches!(e, AnalyticsError::TooFewCustomers { .. }), "{e}");
@@ -592,8 +372,5 @@ fn too_few_customers_for_the_report() {
     let gg = gamma_gamma::fit(&our_summary()[..3]).unwrap_err();
     assert!(matches!(gg, AnalyticsError::TooFewCustomers { .. }), "{gg}");
     let bg = bgnbd::fit(&our_summary()[..3]).unwrap_err();
-    assert_eq!(
-        bg.to_string(),
-        "too few customers to fit BG/NBD (need at least 4, got 3)"
-    );
+    assert_eq!(bg.to_string(), "too few customers to fit BG/NBD (need at least 4, got 3)");
 }

@@ -13,10 +13,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -35,11 +32,7 @@ fn random_transactions(rng: &mut Lcg, start: Date) -> Vec<Transaction> {
         let active = if degenerate { 400 } else { 1 + rng.below(400) };
         let max_rows = if rng.below(3) == 0 { 30 } else { 4 };
         let rows = 1 + rng.below(max_rows);
-        let scale = if degenerate {
-            [0.0, 1.0, 1e6][rng.below(3) as usize]
-        } else {
-            (1 + rng.below(50)) as f64
-        };
+        let scale = if degenerate { [0.0, 1.0, 1e6][rng.below(3) as usize] } else { (1 + rng.below(50)) as f64 };
         for _ in 0..rows {
             let spread = if degenerate { 1000 } else { 100 };
             out.push(Transaction {
@@ -89,34 +82,23 @@ fn random_data_gives_finite_results_or_errors() {
 #[test]
 fn extreme_parameters_and_histories() {
     let bg = BgNbdParams::new(1e-8, 1e8, 1e-8, 1e8).unwrap();
-    for (x, t_x, big_t) in [
-        (0, 0.0, 0.0),
-        (1, 0.0, 1e6),
-        (1000, 1e6, 1e6),
-        (5, 1.0, 1e9),
-    ] {
-        for r in [
-            bg.individual_log_likelihood(x, t_x, big_t),
-            bg.p_alive(x, t_x, big_t),
-            bg.conditional_expected_purchases(39.0, x, t_x, big_t),
-        ] {
+    for (x, t_x, big_t) in [(0, 0.0, 0.0), (1, 0.0, 1e6), (1000, 1e6, 1e6), (5, 1.0, 1e9)] {
+        for r in
+            [bg.individual_log_likelihood(x, t_x, big_t), bg.p_alive(x, t_x, big_t), bg.conditional_expected_purchases(39.0, x, t_x, big_t)]
+        {
             let v = r.unwrap();
             assert!(v.is_finite(), "{x} {t_x} {big_t}: {v}");
         }
     }
     // a long history is no problem for the Euler-transformed series
     let p = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let e = p
-        .conditional_expected_purchases(52.0, 5000, 38.0, 39.0)
-        .unwrap();
+    let e = p.conditional_expected_purchases(52.0, 5000, 38.0, 39.0).unwrap();
     assert!(e.is_finite() && e > 0.0);
     // huge a and b (drop-out probability without heterogeneity): the Euler form would
     // need ~10⁶ terms, the direct series is used instead
     let q = BgNbdParams::new(0.33, 1.08, 1.7e6, 2.2e7).unwrap();
     for x in [0, 1, 20, 300] {
-        let e = q
-            .conditional_expected_purchases(39.0, x, 30.0, 35.0)
-            .unwrap();
+        let e = q.conditional_expected_purchases(39.0, x, 30.0, 35.0).unwrap();
         assert!(e.is_finite() && e > 0.0, "x={x}: {e}");
     }
     assert!(q.expected_purchases(39.0).unwrap() > 0.0);

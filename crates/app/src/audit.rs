@@ -3,7 +3,7 @@
 //! and of itself, so that editing, deleting or reordering any row breaks the chain at
 //! that row, which `verify` reports.
 
-use crate::{clock, Actor, AppError, AppResult, App};
+use crate::{clock, Actor, App, AppError, AppResult};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use store::audit::{self as rows, AuditRow};

@@ -311,7 +311,8 @@ pub async fn login(app: &App, username: &str, password: &str) -> AppResult<Sessi
             .and_then(|t| clock::parse(&t.window_start))
             .is_some_and(|start| now - start < time::Duration::minutes(WINDOW_MINUTES));
         let failures = if window_open { throttle.as_ref().map_or(0, |t| t.failures) + 1 } else { 1 };
-        let window_start = if window_open { throttle.map(|t| t.window_start).unwrap_or_else(|| now_text.clone()) } else { now_text.clone() };
+        let window_start =
+            if window_open { throttle.map(|t| t.window_start).unwrap_or_else(|| now_text.clone()) } else { now_text.clone() };
         let locked_until = (failures >= MAX_FAILURES).then(|| clock::text(now + time::Duration::minutes(WINDOW_MINUTES)));
         people::throttle_put(&mut tx, &ThrottleRow { key, failures, window_start, locked_until }).await?;
         tx.commit().await.map_err(store::StoreError::from)?;

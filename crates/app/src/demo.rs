@@ -148,19 +148,44 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
     )
     .await?;
     let mut rates = std::collections::HashMap::new();
-    for (name, rate, exempt) in [("IVA 21 %", "21", false), ("IVA 10,5 %", "10.5", false), ("IVA 27 %", "27", false), ("IVA 0 %", "0", false), ("Exento", "0", true)] {
-        let r = master::save_tax_rate(app, actor, None, &TaxRateIn { name: Some(name.into()), rate: Some(rate.into()), exempt: Some(exempt), ..Default::default() }).await?;
+    for (name, rate, exempt) in [
+        ("IVA 21 %", "21", false),
+        ("IVA 10,5 %", "10.5", false),
+        ("IVA 27 %", "27", false),
+        ("IVA 0 %", "0", false),
+        ("Exento", "0", true),
+    ] {
+        let r = master::save_tax_rate(
+            app,
+            actor,
+            None,
+            &TaxRateIn { name: Some(name.into()), rate: Some(rate.into()), exempt: Some(exempt), ..Default::default() },
+        )
+        .await?;
         if !exempt {
             rates.insert(rate.to_string(), r.id);
         }
     }
     let mut sellers = Vec::new();
-    for (i, (name, email)) in [("Roberto Ibáñez", "roberto@delplata.com.ar"), ("Paula Quiroga", "paula@delplata.com.ar"), ("Hernán Castro", "hernan@delplata.com.ar")].iter().enumerate() {
+    for (i, (name, email)) in [
+        ("Roberto Ibáñez", "roberto@delplata.com.ar"),
+        ("Paula Quiroga", "paula@delplata.com.ar"),
+        ("Hernán Castro", "hernan@delplata.com.ar"),
+    ]
+    .iter()
+    .enumerate()
+    {
         let s = master::save_salesperson(
             app,
             actor,
             None,
-            &SalespersonIn { code: Some(format!("V{:02}", i + 1)), name: Some((*name).into()), email: Some((*email).into()), commission_pct: Some("3.5".into()), ..Default::default() },
+            &SalespersonIn {
+                code: Some(format!("V{:02}", i + 1)),
+                name: Some((*name).into()),
+                email: Some((*email).into()),
+                commission_pct: Some("3.5".into()),
+                ..Default::default()
+            },
         )
         .await?;
         sellers.push(s.id);
@@ -195,7 +220,14 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
             master::create_contact(
                 app,
                 actor,
-                &ContactIn { party_id: Some(c.id), name: Some(cn.into()), job_title: Some(job.into()), email: Some(format!("{first}@{domain}")), phone: Some((*phone).into()), ..Default::default() },
+                &ContactIn {
+                    party_id: Some(c.id),
+                    name: Some(cn.into()),
+                    job_title: Some(job.into()),
+                    email: Some(format!("{first}@{domain}")),
+                    phone: Some((*phone).into()),
+                    ..Default::default()
+                },
             )
             .await?;
         }
@@ -219,7 +251,13 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         .await?;
     }
     for (code, name, category, unit, price, cost, iva) in PRODUCTS {
-        let kind = if *category == "Servicios" { "service" } else if *category == "Kits" { "manufactured" } else { "goods" };
+        let kind = if *category == "Servicios" {
+            "service"
+        } else if *category == "Kits" {
+            "manufactured"
+        } else {
+            "goods"
+        };
         master::save_product(
             app,
             actor,

@@ -248,8 +248,22 @@ pub struct CompanyIn {
 }
 
 /// Currencies Tendero knows, with their minor-unit decimals (ISO 4217).
-pub const CURRENCIES: &[(&str, i64)] =
-    &[("ARS", 2), ("BOB", 2), ("BRL", 2), ("CLP", 0), ("COP", 2), ("CRC", 2), ("DOP", 2), ("EUR", 2), ("GTQ", 2), ("MXN", 2), ("PEN", 2), ("PYG", 0), ("USD", 2), ("UYU", 2)];
+pub const CURRENCIES: &[(&str, i64)] = &[
+    ("ARS", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("CLP", 0),
+    ("COP", 2),
+    ("CRC", 2),
+    ("DOP", 2),
+    ("EUR", 2),
+    ("GTQ", 2),
+    ("MXN", 2),
+    ("PEN", 2),
+    ("PYG", 0),
+    ("USD", 2),
+    ("UYU", 2),
+];
 
 pub async fn update_company(app: &App, actor: &Actor, input: &CompanyIn) -> AppResult<Company> {
     actor.authorize(Action::Update, Resource::Company)?;
@@ -659,7 +673,14 @@ pub async fn update_party(app: &App, actor: &Actor, role: PartyRole, id: &str, i
 }
 
 /// Changes a party inside the caller's transaction.
-pub async fn update_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, role: PartyRole, id: &str, input: &PartyIn) -> AppResult<Party> {
+pub async fn update_party_tx(
+    tx: &mut Conn,
+    actor: &Actor,
+    company: &Company,
+    role: PartyRole,
+    id: &str,
+    input: &PartyIn,
+) -> AppResult<Party> {
     actor.authorize(Action::Update, role.resource())?;
     let id = parse_id(id)?;
     let d = company.decimals();
@@ -718,7 +739,13 @@ pub async fn update_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, ro
 }
 
 /// The party with this natural key: its tax id (any separators) or, failing that, its code.
-pub async fn find_party_tx(tx: &mut Conn, company: &Company, tax_scheme: Option<&str>, tax_id: Option<&str>, code: Option<&str>) -> AppResult<Option<Party>> {
+pub async fn find_party_tx(
+    tx: &mut Conn,
+    company: &Company,
+    tax_scheme: Option<&str>,
+    tax_id: Option<&str>,
+    code: Option<&str>,
+) -> AppResult<Option<Party>> {
     let scheme = tax_scheme.and_then(TaxScheme::from_code).unwrap_or_else(|| company.scheme());
     let d = company.decimals();
     if let Some(t) = tax_id.map(str::trim).filter(|t| !t.is_empty()) {
@@ -968,7 +995,8 @@ pub struct SalespersonIn {
 pub async fn list_salespeople(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Page<Salesperson>> {
     actor.authorize(Action::Read, Resource::Salespeople)?;
     let mut conn = app.db.reader().await?;
-    page::<EmployeeRow, _>(&mut conn, params, Some("is_salesperson = 1"), None, |r| (r.name_norm.clone(), r.id.clone()), salesperson_of).await
+    page::<EmployeeRow, _>(&mut conn, params, Some("is_salesperson = 1"), None, |r| (r.name_norm.clone(), r.id.clone()), salesperson_of)
+        .await
 }
 
 pub async fn get_salesperson(app: &App, actor: &Actor, id: &str) -> AppResult<Salesperson> {
@@ -1334,8 +1362,7 @@ pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&s
         Some(_) => rows::update(tx, &row).await?,
     }
     let after = product_of(ProductRow { version: row.version + i64::from(old.is_some()), ..row }, d);
-    audit::record(tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after))
-        .await?;
+    audit::record(tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after)).await?;
     Ok(after)
 }
 
@@ -1361,7 +1388,11 @@ pub async fn search(app: &App, actor: &Actor, q: &str) -> AppResult<Vec<SearchHi
         if actor.can(Action::Read, role.resource()) {
             for p in list_parties(app, actor, role, &params).await?.items {
                 let kind = if role == PartyRole::Customer { "customer" } else { "supplier" };
-                let detail = [p.tax_id.clone(), p.email.clone(), p.phone.clone(), p.city.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                let detail = [p.tax_id.clone(), p.email.clone(), p.phone.clone(), p.city.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
                 hits.push(SearchHit { kind: kind.into(), id: p.id, title: p.name, detail });
             }
         }

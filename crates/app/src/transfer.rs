@@ -125,9 +125,10 @@ impl TransferError {
     /// The data row the problem is on (0 = the header), where it applies.
     pub fn row(&self) -> Option<usize> {
         match self {
-            TransferError::NotUtf8 { row } | TransferError::BadCsv { row, .. } | TransferError::Ragged { row, .. } | TransferError::CellError { row, .. } => {
-                Some(*row)
-            }
+            TransferError::NotUtf8 { row }
+            | TransferError::BadCsv { row, .. }
+            | TransferError::Ragged { row, .. }
+            | TransferError::CellError { row, .. } => Some(*row),
             _ => None,
         }
     }
@@ -164,7 +165,8 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TransferError> {
 /// Files that are certainly not CSV: known signatures of images, PDFs and archives, NUL
 /// bytes, or markup (an HTML page saved with an `.xls` name).
 fn looks_binary(bytes: &[u8]) -> bool {
-    const SIGNATURES: &[&[u8]] = &[b"%PDF", b"\x89PNG", b"GIF8", b"\xFF\xD8\xFF", b"PK", b"\x1F\x8B", b"Rar!", b"7z\xBC\xAF", b"BM", b"II*\0", b"MM\0*", b"{\\rtf"];
+    const SIGNATURES: &[&[u8]] =
+        &[b"%PDF", b"\x89PNG", b"GIF8", b"\xFF\xD8\xFF", b"PK", b"\x1F\x8B", b"Rar!", b"7z\xBC\xAF", b"BM", b"II*\0", b"MM\0*", b"{\\rtf"];
     let head = &bytes[..bytes.len().min(8192)];
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     if SIGNATURES.iter().any(|s| body.starts_with(s)) || head.contains(&0) {
@@ -467,7 +469,18 @@ impl Field {
             Field::TradeName => &["nombre de fantasia", "nombre fantasia", "fantasia"],
             Field::TaxScheme => &["esquema fiscal", "tipo de id fiscal", "tipo id fiscal"],
             Field::TaxId => &[
-                "taxid", "cuit", "cuil", "cuit cuil", "nif", "cif", "rut", "nit", "rfc", "id fiscal", "identificacion fiscal", "numero fiscal",
+                "taxid",
+                "cuit",
+                "cuil",
+                "cuit cuil",
+                "nif",
+                "cif",
+                "rut",
+                "nit",
+                "rfc",
+                "id fiscal",
+                "identificacion fiscal",
+                "numero fiscal",
             ],
             Field::Email => &["e mail", "correo", "correo electronico", "mail"],
             Field::Phone => &["telefono", "tel", "telefono fijo"],
@@ -501,7 +514,14 @@ impl Field {
     fn for_parties(self) -> bool {
         !matches!(
             self,
-            Field::Barcode | Field::Description | Field::Kind | Field::Unit | Field::SalePrice | Field::Cost | Field::TaxRate | Field::Category
+            Field::Barcode
+                | Field::Description
+                | Field::Kind
+                | Field::Unit
+                | Field::SalePrice
+                | Field::Cost
+                | Field::TaxRate
+                | Field::Category
         )
     }
 
@@ -840,7 +860,9 @@ fn party_in(cols: &Columns, row: &[String], problems: &mut Problems) -> PartyIn 
         credit_limit: amount(cols.get(row, Field::CreditLimit)),
         salesperson_id: None,
         notes: cols.owned(row, Field::Notes),
-        tags: cols.get(row, Field::Tags).map(|t| t.split(['|', ',']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()),
+        tags: cols
+            .get(row, Field::Tags)
+            .map(|t| t.split(['|', ',']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()),
         is_customer: None,
         is_supplier: None,
         archived: None,
@@ -931,7 +953,6 @@ async fn find_party_by_name(conn: &mut Conn, company: &Company, name: Option<&st
         _ => Err(AppError::Invalid(FieldErrors::single("name", "import-name-ambiguous"))),
     }
 }
-
 
 /// Whether applying the row to `old` would leave every field as it is.
 fn party_unchanged(old: &Party, input: &PartyIn, company: &Company) -> bool {
@@ -1269,8 +1290,8 @@ async fn product_sheet(app: &App, actor: &Actor) -> AppResult<Sheet> {
 /// [`Columns::get`] removes on import). Phone numbers and signed numbers (`+54 11 …`,
 /// `-5`) are left alone: without letters they cannot call anything.
 fn csv_safe(v: &str) -> std::borrow::Cow<'_, str> {
-    let risky = v.starts_with(['=', '@'])
-        || (v.starts_with(['+', '-']) && v.chars().any(|c| !(c.is_ascii_digit() || " +-()./,".contains(c))));
+    let risky =
+        v.starts_with(['=', '@']) || (v.starts_with(['+', '-']) && v.chars().any(|c| !(c.is_ascii_digit() || " +-()./,".contains(c))));
     if risky {
         std::borrow::Cow::Owned(format!("'{v}"))
     } else {
@@ -1319,7 +1340,8 @@ fn write_xlsx(sheet: &Sheet, decimals: u32) -> AppResult<Vec<u8>> {
         }
     }
     for (c, (header, _)) in sheet.columns.iter().enumerate() {
-        let widest = sheet.rows.iter().filter_map(|r| r.get(c)).map(|v| v.lines().map(|l| l.chars().count()).max().unwrap_or(0)).max().unwrap_or(0);
+        let widest =
+            sheet.rows.iter().filter_map(|r| r.get(c)).map(|v| v.lines().map(|l| l.chars().count()).max().unwrap_or(0)).max().unwrap_or(0);
         let width = widest.max(header.chars().count() + 2).clamp(8, 50);
         ws.set_column_width(c as u16, width as f64 + 1.0).map_err(x)?;
     }
@@ -1745,9 +1767,20 @@ pub async fn import_vcards(app: &App, actor: &Actor, party_id: &str, text: &str,
 }
 
 /// Creates a contact, or updates `old` when something differs; audited like the use cases.
-async fn save_contact(conn: &mut Conn, actor: &Actor, party_id: &str, d: party::ContactData, old: Option<&ContactRow>) -> AppResult<(Outcome, ContactRow)> {
+async fn save_contact(
+    conn: &mut Conn,
+    actor: &Actor,
+    party_id: &str,
+    d: party::ContactData,
+    old: Option<&ContactRow>,
+) -> AppResult<(Outcome, ContactRow)> {
     if let Some(o) = old {
-        let same = o.name == d.name && o.job_title == d.job_title && o.email == d.email && o.phone == d.phone && o.mobile == d.mobile && o.notes == d.notes;
+        let same = o.name == d.name
+            && o.job_title == d.job_title
+            && o.email == d.email
+            && o.phone == d.phone
+            && o.mobile == d.mobile
+            && o.notes == d.notes;
         if same {
             return Ok((Outcome::Unchanged(o.id.clone()), o.clone()));
         }
@@ -1767,7 +1800,16 @@ async fn save_contact(conn: &mut Conn, actor: &Actor, party_id: &str, d: party::
         Some(o) => {
             rows::update(conn, &row).await?;
             row.version += 1;
-            audit::record(conn, actor, "update", "contact", &row.id, Some(&master::contact_of(o.clone())), Some(&master::contact_of(row.clone()))).await?;
+            audit::record(
+                conn,
+                actor,
+                "update",
+                "contact",
+                &row.id,
+                Some(&master::contact_of(o.clone())),
+                Some(&master::contact_of(row.clone())),
+            )
+            .await?;
             Ok((Outcome::Updated(row.id.clone()), row))
         }
     }
@@ -1860,8 +1902,11 @@ mod tests {
             updated_at: String::new(),
             version: 1,
         };
-        let rates = vec![rate("a", "IVA 21 %", 2100, 0), rate("b", "IVA 10,5 %", 1050, 0), rate("c", "Exento", 0, 1), rate("d", "IVA 0 %", 0, 0)];
-        for (text, id) in [("21", "a"), ("IVA 21%", "a"), ("iva 21 %", "a"), ("10,5", "b"), ("10.5", "b"), ("exento", "c"), ("0", "d"), ("0.21", "a")] {
+        let rates =
+            vec![rate("a", "IVA 21 %", 2100, 0), rate("b", "IVA 10,5 %", 1050, 0), rate("c", "Exento", 0, 1), rate("d", "IVA 0 %", 0, 0)];
+        for (text, id) in
+            [("21", "a"), ("IVA 21%", "a"), ("iva 21 %", "a"), ("10,5", "b"), ("10.5", "b"), ("exento", "c"), ("0", "d"), ("0.21", "a")]
+        {
             assert_eq!(resolve_rate(&rates, text), Ok(Some(id.to_string())), "{text}");
         }
         assert_eq!(resolve_rate(&rates, ""), Ok(None));

@@ -31,7 +31,8 @@ async fn customers_are_created_found_paged_and_audited() {
 
         // Search ignores accents and case, and finds by tax id with or without separators.
         for q in ["nandu", "FERRETERIA", "20123456786", "12345678"] {
-            let found = m::list_parties(app, &a, PartyRole::Customer, &ListParams { q: Some(q.into()), ..Default::default() }).await.expect("list");
+            let found =
+                m::list_parties(app, &a, PartyRole::Customer, &ListParams { q: Some(q.into()), ..Default::default() }).await.expect("list");
             assert_eq!(found.items.len(), 1, "{}: search {q}", db.label);
         }
         // It is not a supplier.
@@ -40,12 +41,17 @@ async fn customers_are_created_found_paged_and_audited() {
 
         // Keyset pages: 7 more customers, pages of 3 cover all 8 exactly once, in name order.
         for i in 0..7 {
-            m::create_party(app, &a, PartyRole::Customer, &PartyIn { name: Some(format!("Cliente {i}")), ..Default::default() }).await.expect("create");
+            m::create_party(app, &a, PartyRole::Customer, &PartyIn { name: Some(format!("Cliente {i}")), ..Default::default() })
+                .await
+                .expect("create");
         }
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let p = m::list_parties(app, &a, PartyRole::Customer, &ListParams { limit: Some(3), cursor: cursor.clone(), ..Default::default() }).await.expect("page");
+            let p =
+                m::list_parties(app, &a, PartyRole::Customer, &ListParams { limit: Some(3), cursor: cursor.clone(), ..Default::default() })
+                    .await
+                    .expect("page");
             seen.extend(p.items.into_iter().map(|c| c.name));
             cursor = p.next_cursor;
             if cursor.is_none() {
@@ -59,7 +65,9 @@ async fn customers_are_created_found_paged_and_audited() {
 
         // Archive: gone from the list, still readable, history shows both changes.
         m::archive_party(app, &a, PartyRole::Customer, &c.id).await.expect("archive");
-        let left = m::list_parties(app, &a, PartyRole::Customer, &ListParams { q: Some("nandu".into()), ..Default::default() }).await.expect("list");
+        let left = m::list_parties(app, &a, PartyRole::Customer, &ListParams { q: Some("nandu".into()), ..Default::default() })
+            .await
+            .expect("list");
         assert!(left.items.is_empty());
         assert!(m::get_party(app, &a, PartyRole::Customer, &c.id).await.expect("get").archived);
         let h = app::audit::history(app, &a, domain::access::Resource::Customers, "party", &c.id).await.expect("history");
@@ -77,13 +85,26 @@ async fn tampering_with_the_audit_trail_is_detected() {
     for db in databases().await {
         let (app, a) = (&db.app, admin());
         for i in 0..3 {
-            m::save_product(app, &a, None, &ProductIn { code: Some(format!("P{i}")), name: Some(format!("Producto {i}")), sale_price: Some("10.50".into()), ..Default::default() })
-                .await
-                .expect("product");
+            m::save_product(
+                app,
+                &a,
+                None,
+                &ProductIn {
+                    code: Some(format!("P{i}")),
+                    name: Some(format!("Producto {i}")),
+                    sale_price: Some("10.50".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("product");
         }
         assert_eq!(app::audit::verify(app).await.expect("verify").first_bad, None);
         let mut tx = app.db.begin().await.expect("tx");
-        sqlx::query("UPDATE audit_log SET after_json = REPLACE(after_json, '10.50', '1.05') WHERE seq = 2").execute(&mut *tx).await.expect("tamper");
+        sqlx::query("UPDATE audit_log SET after_json = REPLACE(after_json, '10.50', '1.05') WHERE seq = 2")
+            .execute(&mut *tx)
+            .await
+            .expect("tamper");
         tx.commit().await.expect("commit");
         let report = app::audit::verify(app).await.expect("verify");
         assert_eq!(report.first_bad.map(|(seq, _)| seq), Some(2), "{}", db.label);
@@ -98,7 +119,9 @@ async fn salespeople_cannot_change_credit_terms_but_billing_can() {
         let c = m::create_party(app, &admin(), PartyRole::Customer, &customer("Corralón", "30-71234567-1")).await;
         let c = match c {
             Ok(c) => c,
-            Err(_) => m::create_party(app, &admin(), PartyRole::Customer, &PartyIn { name: Some("Corralón".into()), ..Default::default() }).await.expect("create"),
+            Err(_) => m::create_party(app, &admin(), PartyRole::Customer, &PartyIn { name: Some("Corralón".into()), ..Default::default() })
+                .await
+                .expect("create"),
         };
         let mut seller = admin();
         seller.role = domain::access::Role::Salesperson;
@@ -120,7 +143,9 @@ async fn the_demo_company_is_complete_and_valid() {
         let app = &db.app;
         assert!(app::demo::fill(app, &admin()).await.expect(db.label));
         assert!(!app::demo::fill(app, &admin()).await.expect("second fill is refused"));
-        let customers = m::list_parties(app, &admin(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() }).await.expect("list");
+        let customers = m::list_parties(app, &admin(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
+            .await
+            .expect("list");
         assert!(customers.items.len() >= 24, "{}", customers.items.len());
         let products = m::list_products(app, &admin(), &ListParams { limit: Some(200), ..Default::default() }).await.expect("list");
         assert!(products.items.len() >= 30);
@@ -134,17 +159,32 @@ async fn the_demo_company_is_complete_and_valid() {
 async fn search_follows_renames_and_takes_any_characters() {
     for db in databases().await {
         let (app, a) = (&db.app, admin());
-        let c = m::create_party(app, &a, PartyRole::Customer, &PartyIn { name: Some("Taller \"El 50%\" de Núñez".into()), ..Default::default() }).await.expect("create");
+        let c = m::create_party(
+            app,
+            &a,
+            PartyRole::Customer,
+            &PartyIn { name: Some("Taller \"El 50%\" de Núñez".into()), ..Default::default() },
+        )
+        .await
+        .expect("create");
         let find = |q: &'static str| {
             let app = app.clone();
             let a = a.clone();
-            async move { m::list_parties(&app, &a, PartyRole::Customer, &ListParams { q: Some(q.into()), ..Default::default() }).await.expect("search").items.len() }
+            async move {
+                m::list_parties(&app, &a, PartyRole::Customer, &ListParams { q: Some(q.into()), ..Default::default() })
+                    .await
+                    .expect("search")
+                    .items
+                    .len()
+            }
         };
         assert_eq!(find("\"el 50%\"").await, 1, "{}", db.label);
         assert_eq!(find("50%").await, 1);
         assert_eq!(find("_%\\").await, 0);
         assert_eq!(find("nu").await, 1, "two letters still match");
-        m::update_party(app, &a, PartyRole::Customer, &c.id, &PartyIn { name: Some("Herrería Quilmes".into()), ..Default::default() }).await.expect("rename");
+        m::update_party(app, &a, PartyRole::Customer, &c.id, &PartyIn { name: Some("Herrería Quilmes".into()), ..Default::default() })
+            .await
+            .expect("rename");
         assert_eq!(find("taller").await, 0, "{}: the old name is gone from the index", db.label);
         assert_eq!(find("herreria").await, 1, "{}", db.label);
         db.cleanup().await;
@@ -159,7 +199,8 @@ async fn concurrent_writers_keep_one_unbroken_audit_chain() {
             let app = db.app.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..5 {
-                    let input = ProductIn { code: Some(format!("T{t}-{i}")), name: Some(format!("Producto {t}-{i}")), ..Default::default() };
+                    let input =
+                        ProductIn { code: Some(format!("T{t}-{i}")), name: Some(format!("Producto {t}-{i}")), ..Default::default() };
                     m::save_product(&app, &admin(), None, &input).await.expect("save");
                 }
             }));

@@ -73,7 +73,8 @@ fn err(row: usize, field: &str, key: &str) -> RowError {
 
 /// A customers file as Excel in Spanish saves it: BOM, `;`, CRLF, decimal commas.
 fn customers_csv(rows: &[[&str; 6]]) -> Vec<u8> {
-    let mut s = String::from("\u{feff}Código;Razón Social;CUIT;Correo;Teléfono;Ciudad;Provincia;País;Límite de crédito;Días de pago;Etiquetas\r\n");
+    let mut s =
+        String::from("\u{feff}Código;Razón Social;CUIT;Correo;Teléfono;Ciudad;Provincia;País;Límite de crédito;Días de pago;Etiquetas\r\n");
     for [code, name, tax_id, email, phone, city] in rows {
         let name = if name.contains(';') { format!("\"{name}\"") } else { name.to_string() };
         s.push_str(&format!("{code};{name};{tax_id};{email};{phone};{city};Córdoba;AR;150000,50;30;Mayorista|VIP\r\n"));
@@ -109,9 +110,10 @@ async fn a_spanish_csv_imports_customers_and_a_second_import_updates_them() {
         let calls = std::sync::Mutex::new(Vec::new());
         let table = t::read_table(&file).expect("readable");
         assert_eq!(table.headers[1], "Razón Social");
-        let report = t::import(app, &admin(), ImportKind::Customers, &table, &APPLY, &|done, total| calls.lock().expect("lock").push((done, total)))
-            .await
-            .expect(l);
+        let report =
+            t::import(app, &admin(), ImportKind::Customers, &table, &APPLY, &|done, total| calls.lock().expect("lock").push((done, total)))
+                .await
+                .expect(l);
         assert_eq!((report.rows, report.created, report.updated, report.applied), (5, 5, 0, true), "{l}: {report:?}");
         assert!(report.errors.is_empty());
         assert_eq!(calls.lock().expect("lock").last(), Some(&(5, 5)));
@@ -124,7 +126,10 @@ async fn a_spanish_csv_imports_customers_and_a_second_import_updates_them() {
         assert_eq!(perez.credit_limit.as_deref(), Some("150000.50"));
         assert_eq!(perez.payment_terms_days, 30);
         assert_eq!(perez.tags, vec!["mayorista", "vip"]);
-        assert_eq!((perez.city.as_deref(), perez.region.as_deref(), perez.country.as_deref()), (Some("Córdoba"), Some("Córdoba"), Some("AR")));
+        assert_eq!(
+            (perez.city.as_deref(), perez.region.as_deref(), perez.country.as_deref()),
+            (Some("Córdoba"), Some("Córdoba"), Some("AR"))
+        );
         assert_eq!(perez.email.as_deref(), Some("compras0@cliente.com.ar"));
 
         // The same file again: nothing new, nothing changed.
@@ -139,7 +144,10 @@ async fn a_spanish_csv_imports_customers_and_a_second_import_updates_them() {
         assert_eq!((changed.created, changed.updated, changed.unchanged), (0, 1, 4), "{l}: {changed:?}");
         let list = parties(app, PartyRole::Customer).await;
         assert_eq!(list.len(), 5);
-        assert_eq!(list.iter().find(|p| p.code.as_deref() == Some("C003")).and_then(|p| p.phone.clone()).as_deref(), Some("+54 351 499-9999"));
+        assert_eq!(
+            list.iter().find(|p| p.code.as_deref() == Some("C003")).and_then(|p| p.phone.clone()).as_deref(),
+            Some("+54 351 499-9999")
+        );
 
         // Every change is in the audit trail, and the trail is intact.
         let v = app::audit::verify(app).await.expect("verify");
@@ -178,7 +186,10 @@ async fn a_bad_row_cancels_the_import_unless_bad_rows_are_skipped() {
         let report = import(app, ImportKind::Products, file.as_bytes(), SKIP).await;
         assert_eq!((report.created, report.skipped), (2, 2));
         let list = products(app).await;
-        assert_eq!(list.iter().map(|p| (p.code.as_str(), p.sale_price.as_str())).collect::<Vec<_>>(), vec![("A-1", "100.00"), ("A-3", "1234.50")]);
+        assert_eq!(
+            list.iter().map(|p| (p.code.as_str(), p.sale_price.as_str())).collect::<Vec<_>>(),
+            vec![("A-1", "100.00"), ("A-3", "1234.50")]
+        );
         db.cleanup().await;
     }
 }
@@ -216,7 +227,9 @@ async fn an_xlsx_file_imports_articles_with_numbers_and_tax_rates() {
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         let bold = Format::new().set_bold();
-        for (c, h) in ["Código", "Nombre", "Precio de venta", "Costo", "IVA", "Código de barras", "Tipo", "Unidad", "Categoría"].iter().enumerate() {
+        for (c, h) in
+            ["Código", "Nombre", "Precio de venta", "Costo", "IVA", "Código de barras", "Tipo", "Unidad", "Categoría"].iter().enumerate()
+        {
             ws.write_string_with_format(0, c as u16, *h, &bold).expect("header");
         }
         ws.write_string(1, 0, "MART-500").expect("cell");
@@ -409,10 +422,24 @@ async fn exports_import_back_unchanged_in_csv_and_xlsx() {
             let a: Vec<_> = suppliers.iter().map(key).collect();
             let b: Vec<_> = parties(&fresh.app, PartyRole::Supplier).await.iter().map(key).collect();
             assert_eq!(a, b, "{l} {format:?}");
-            let rate_name = |rates: &[m::TaxRate], id: &Option<String>| rates.iter().find(|r| Some(&r.id) == id.as_ref()).map(|r| r.name.clone());
-            let (ra, rb) = (m::list_tax_rates(app, &admin(), true).await.expect("rates"), m::list_tax_rates(&fresh.app, &admin(), true).await.expect("rates"));
+            let rate_name =
+                |rates: &[m::TaxRate], id: &Option<String>| rates.iter().find(|r| Some(&r.id) == id.as_ref()).map(|r| r.name.clone());
+            let (ra, rb) = (
+                m::list_tax_rates(app, &admin(), true).await.expect("rates"),
+                m::list_tax_rates(&fresh.app, &admin(), true).await.expect("rates"),
+            );
             let pkey = |rates: &[m::TaxRate], p: &Product| {
-                (p.code.clone(), p.name.clone(), p.kind.clone(), p.unit.clone(), p.sale_price.clone(), p.cost.clone(), p.category.clone(), p.barcode.clone(), rate_name(rates, &p.tax_rate_id))
+                (
+                    p.code.clone(),
+                    p.name.clone(),
+                    p.kind.clone(),
+                    p.unit.clone(),
+                    p.sale_price.clone(),
+                    p.cost.clone(),
+                    p.category.clone(),
+                    p.barcode.clone(),
+                    rate_name(rates, &p.tax_rate_id),
+                )
             };
             let a: Vec<_> = articles.iter().map(|p| pkey(&ra, p)).collect();
             let b: Vec<_> = products(&fresh.app).await.iter().map(|p| pkey(&rb, p)).collect();
@@ -442,8 +469,18 @@ async fn contacts_round_trip_through_vcard() {
                 notes: Some(long_note.trim().to_string()),
                 ..Default::default()
             },
-            ContactIn { party_id: Some(a.id.clone()), name: Some("Ana Núñez".into()), email: Some("ana@nandu.com.ar".into()), ..Default::default() },
-            ContactIn { party_id: Some(a.id.clone()), name: Some("Íñigo Güemes".into()), mobile: Some("+54 9 387 421-7700".into()), ..Default::default() },
+            ContactIn {
+                party_id: Some(a.id.clone()),
+                name: Some("Ana Núñez".into()),
+                email: Some("ana@nandu.com.ar".into()),
+                ..Default::default()
+            },
+            ContactIn {
+                party_id: Some(a.id.clone()),
+                name: Some("Íñigo Güemes".into()),
+                mobile: Some("+54 9 387 421-7700".into()),
+                ..Default::default()
+            },
         ];
         for c in &people {
             m::create_contact(app, &admin(), c).await.expect("contact");
@@ -461,7 +498,10 @@ async fn contacts_round_trip_through_vcard() {
         let report = t::import_vcards(app, &admin(), &b.id, &text, &APPLY).await.expect("import");
         assert_eq!((report.rows, report.created, report.applied), (3, 3, true), "{l}: {report:?}");
         let contacts = |party_id: String| async move {
-            let mut c = m::list_contacts(app, &admin(), &ListParams { limit: Some(200), ..Default::default() }, Some(&party_id)).await.expect("list").items;
+            let mut c = m::list_contacts(app, &admin(), &ListParams { limit: Some(200), ..Default::default() }, Some(&party_id))
+                .await
+                .expect("list")
+                .items;
             c.sort_by(|x, y| x.name.cmp(&y.name));
             c.into_iter().map(|c| (c.name, c.job_title, c.email, c.phone, c.mobile, c.notes)).collect::<Vec<_>>()
         };
@@ -481,7 +521,10 @@ async fn contacts_round_trip_through_vcard() {
         let report = t::import_vcards(app, &admin(), &b.id, v3, &SKIP).await.expect("import");
         assert_eq!((report.created, report.skipped), (1, 1));
         let diego = contacts(b.id.clone()).await.into_iter().find(|c| c.0 == "Diego Sosa").expect("Diego");
-        assert_eq!((diego.1.as_deref(), diego.2.as_deref(), diego.4.as_deref()), (Some("Dueño, socio"), Some("diego@otra.com"), Some("+54 9 11 4444-3333")));
+        assert_eq!(
+            (diego.1.as_deref(), diego.2.as_deref(), diego.4.as_deref()),
+            (Some("Dueño, socio"), Some("diego@otra.com"), Some("+54 9 11 4444-3333"))
+        );
 
         assert!(matches!(t::import_vcards(app, &admin(), &b.id, "hola", &APPLY).await, Err(AppError::Invalid(_))));
         assert!(matches!(t::import_vcards(app, &admin(), &app::new_id(), &text, &APPLY).await, Err(AppError::NotFound)));
@@ -496,7 +539,11 @@ async fn import_speed() {
     let n: u32 = std::env::var("TRANSFER_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let mut s = String::from("Código;Nombre;CUIT;Correo;Teléfono;Ciudad;Límite de crédito;Días de pago;Etiquetas\n");
     for i in 0..n {
-        s.push_str(&format!("C{i:06};Cliente {i};{};c{i}@example.com;+54 11 4555-{:04};Rosario;100000;30;mayorista\n", cuit(30, 50_000_000 + i * 7), i % 10_000));
+        s.push_str(&format!(
+            "C{i:06};Cliente {i};{};c{i}@example.com;+54 11 4555-{:04};Rosario;100000;30;mayorista\n",
+            cuit(30, 50_000_000 + i * 7),
+            i % 10_000
+        ));
     }
     for db in databases().await {
         let started = std::time::Instant::now();
@@ -522,7 +569,12 @@ async fn import_speed() {
         let started = std::time::Instant::now();
         let again = t::import(&db.app, &admin(), ImportKind::Customers, table, &APPLY, &|_, _| {}).await.expect("import");
         assert_eq!(again.unchanged, n as usize);
-        println!("{}: second import (all unchanged) in {:.2?}: {:.0} rows/s", db.label, started.elapsed(), f64::from(n) / started.elapsed().as_secs_f64());
+        println!(
+            "{}: second import (all unchanged) in {:.2?}: {:.0} rows/s",
+            db.label,
+            started.elapsed(),
+            f64::from(n) / started.elapsed().as_secs_f64()
+        );
         db.cleanup().await;
     }
 }

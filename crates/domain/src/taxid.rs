@@ -348,11 +348,7 @@ fn parse_mx_rfc(s: &str) -> Result<String, TaxIdError> {
         12 => 3,
         _ => return Err(TaxIdError::BadFormat),
     };
-    let (name, date, homoclave) = match (
-        chars.get(..name_len),
-        chars.get(name_len..name_len + 6),
-        chars.get(name_len + 6..),
-    ) {
+    let (name, date, homoclave) = match (chars.get(..name_len), chars.get(name_len..name_len + 6), chars.get(name_len + 6..)) {
         (Some(n), Some(d), Some(h)) => (n, d, h),
         _ => return Err(TaxIdError::BadFormat),
     };
@@ -391,10 +387,8 @@ fn is_valid_yymmdd(yy: u32, mm: u32, dd: u32) -> bool {
 // Spain: NIF (DNI, NIE, CIF)
 // ---------------------------------------------------------------------------------------
 
-const ES_DNI_LETTERS: [char; 23] = [
-    'T', 'R', 'W', 'A', 'G', 'M', 'Y', 'F', 'P', 'D', 'X', 'B', 'N', 'J', 'Z', 'S', 'Q', 'V', 'H',
-    'L', 'C', 'K', 'E',
-];
+const ES_DNI_LETTERS: [char; 23] =
+    ['T', 'R', 'W', 'A', 'G', 'M', 'Y', 'F', 'P', 'D', 'X', 'B', 'N', 'J', 'Z', 'S', 'Q', 'V', 'H', 'L', 'C', 'K', 'E'];
 const ES_CIF_TYPES: &str = "ABCDEFGHJNPQRSUVW";
 const ES_CIF_LETTERS: [char; 10] = ['J', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'];
 
@@ -590,14 +584,7 @@ mod tests {
 
     #[test]
     fn ar_cuit_variants_normalise() {
-        for input in [
-            "20123456786",
-            "20-12345678-6",
-            " 20 12345678 6 ",
-            "20.12345678.6",
-            "20-1234.5678-6",
-            "\u{a0}20-12345678-6\t",
-        ] {
+        for input in ["20123456786", "20-12345678-6", " 20 12345678 6 ", "20.12345678.6", "20-1234.5678-6", "\u{a0}20-12345678-6\t"] {
             assert_eq!(ok(ArCuit, input), "20-12345678-6", "{input:?}");
         }
     }
@@ -650,15 +637,9 @@ mod tests {
 
     #[test]
     fn co_nit_variants_normalise() {
-        for input in [
-            "900.123.456-8",
-            "900123456-8",
-            "9001234568",
-            " 900 123 456 - 8 ",
-            "900.123.456.8",
-            "0900123456-8",
-            "000.900.123.456-8",
-        ] {
+        for input in
+            ["900.123.456-8", "900123456-8", "9001234568", " 900 123 456 - 8 ", "900.123.456.8", "0900123456-8", "000.900.123.456-8"]
+        {
             assert_eq!(ok(CoNit, input), "900123456-8", "{input:?}");
         }
     }
@@ -925,9 +906,7 @@ mod tests {
                 if scheme == Other {
                     assert!(id.as_str().chars().count() <= MAX_OTHER_CHARS);
                 } else {
-                    assert!(id.as_str().chars().all(|c| c.is_ascii_uppercase()
-                        || c.is_ascii_digit()
-                        || matches!(c, '-' | '&' | 'Ñ')));
+                    assert!(id.as_str().chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '&' | 'Ñ')));
                 }
                 true
             }
@@ -939,8 +918,8 @@ mod tests {
     fn generated_inputs_never_panic() {
         let relevant: Vec<char> = "0123456789012345678901234567890123456789kK-. XYZABPQW&ñÑ".chars().collect();
         let multibyte = [
-            'ñ', 'é', 'ü', '€', '𝔘', '١', '０', '\u{a0}', '\u{200b}', '\u{3000}', 'ß', 'ﬃ', 'İ', 'ǅ', '😀',
-            '\u{fffd}', '\u{0}', '\u{7f}', '\u{301}', 'ŉ',
+            'ñ', 'é', 'ü', '€', '𝔘', '١', '０', '\u{a0}', '\u{200b}', '\u{3000}', 'ß', 'ﬃ', 'İ', 'ǅ', '😀', '\u{fffd}', '\u{0}', '\u{7f}',
+            '\u{301}', 'ŉ',
         ];
         let valid = [
             (ArCuit, "20-12345678-6"),

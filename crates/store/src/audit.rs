@@ -29,7 +29,8 @@ pub async fn next_seq(conn: &mut Conn) -> Result<(i64, String), StoreError> {
     if !conn.backend_name().eq_ignore_ascii_case("sqlite") {
         sqlx::query("SELECT pg_advisory_xact_lock(7243838)").execute(&mut *conn).await?;
     }
-    let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(conn).await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(conn).await?;
     Ok(last.map(|(seq, hash)| (seq + 1, hash)).unwrap_or_else(|| (1, ZERO_HASH.to_string())))
 }
 

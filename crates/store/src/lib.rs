@@ -102,7 +102,8 @@ impl Db {
             Backend::Sqlite => {
                 let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
                 // synchronous=FULL: a commit that returned is on disk, even in WAL.
-                const PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
+                const PRAGMAS: &str =
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
                 let opts = |extra: &'static str| {
                     AnyPoolOptions::new().after_connect(move |conn, _| {
                         Box::pin(async move {
@@ -116,7 +117,8 @@ impl Db {
                 };
                 // The one writer gets a larger page cache (32 MiB): bulk imports touch many
                 // index pages; readers keep SQLite's 2 MiB default so memory stays small.
-                let write = opts("PRAGMA cache_size=-32768;").max_connections(1).acquire_timeout(Duration::from_secs(30)).connect(&url).await?;
+                let write =
+                    opts("PRAGMA cache_size=-32768;").max_connections(1).acquire_timeout(Duration::from_secs(30)).connect(&url).await?;
                 let read = opts("").max_connections(8).connect(&url).await?;
                 Ok(Db { backend, read, write })
             }

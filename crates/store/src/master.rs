@@ -176,9 +176,34 @@ pub struct PartyRow {
 impl Record for PartyRow {
     const TABLE: &'static str = "parties";
     const COLUMNS: &'static [&'static str] = &[
-        "code", "is_customer", "is_supplier", "name", "name_norm", "trade_name", "tax_scheme", "tax_id", "email", "phone",
-        "mobile", "website", "street", "city", "region", "postal_code", "country", "payment_terms_days", "credit_limit",
-        "salesperson_id", "notes", "tags", "lifecycle", "tier", "search_text", "archived_at", "created_at", "updated_at",
+        "code",
+        "is_customer",
+        "is_supplier",
+        "name",
+        "name_norm",
+        "trade_name",
+        "tax_scheme",
+        "tax_id",
+        "email",
+        "phone",
+        "mobile",
+        "website",
+        "street",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "payment_terms_days",
+        "credit_limit",
+        "salesperson_id",
+        "notes",
+        "tags",
+        "lifecycle",
+        "tier",
+        "search_text",
+        "archived_at",
+        "created_at",
+        "updated_at",
     ];
     fn id(&self) -> &str {
         &self.id
@@ -188,9 +213,36 @@ impl Record for PartyRow {
     }
     fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
         binds!(
-            q, self, code, is_customer, is_supplier, name, name_norm, trade_name, tax_scheme, tax_id, email, phone, mobile,
-            website, street, city, region, postal_code, country, payment_terms_days, credit_limit, salesperson_id, notes, tags,
-            lifecycle, tier, search_text, archived_at, created_at, updated_at
+            q,
+            self,
+            code,
+            is_customer,
+            is_supplier,
+            name,
+            name_norm,
+            trade_name,
+            tax_scheme,
+            tax_id,
+            email,
+            phone,
+            mobile,
+            website,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            payment_terms_days,
+            credit_limit,
+            salesperson_id,
+            notes,
+            tags,
+            lifecycle,
+            tier,
+            search_text,
+            archived_at,
+            created_at,
+            updated_at
         )
     }
 }
@@ -216,8 +268,18 @@ pub struct ContactRow {
 impl Record for ContactRow {
     const TABLE: &'static str = "contacts";
     const COLUMNS: &'static [&'static str] = &[
-        "party_id", "name", "name_norm", "job_title", "email", "phone", "mobile", "notes", "search_text", "archived_at",
-        "created_at", "updated_at",
+        "party_id",
+        "name",
+        "name_norm",
+        "job_title",
+        "email",
+        "phone",
+        "mobile",
+        "notes",
+        "search_text",
+        "archived_at",
+        "created_at",
+        "updated_at",
     ];
     fn id(&self) -> &str {
         &self.id
@@ -251,8 +313,18 @@ pub struct EmployeeRow {
 impl Record for EmployeeRow {
     const TABLE: &'static str = "employees";
     const COLUMNS: &'static [&'static str] = &[
-        "code", "name", "name_norm", "email", "phone", "is_salesperson", "commission_pct", "user_id", "search_text",
-        "archived_at", "created_at", "updated_at",
+        "code",
+        "name",
+        "name_norm",
+        "email",
+        "phone",
+        "is_salesperson",
+        "commission_pct",
+        "user_id",
+        "search_text",
+        "archived_at",
+        "created_at",
+        "updated_at",
     ];
     fn id(&self) -> &str {
         &self.id
@@ -261,7 +333,22 @@ impl Record for EmployeeRow {
         self.version
     }
     fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
-        binds!(q, self, code, name, name_norm, email, phone, is_salesperson, commission_pct, user_id, search_text, archived_at, created_at, updated_at)
+        binds!(
+            q,
+            self,
+            code,
+            name,
+            name_norm,
+            email,
+            phone,
+            is_salesperson,
+            commission_pct,
+            user_id,
+            search_text,
+            archived_at,
+            created_at,
+            updated_at
+        )
     }
 }
 
@@ -324,8 +411,21 @@ pub struct ProductRow {
 impl Record for ProductRow {
     const TABLE: &'static str = "products";
     const COLUMNS: &'static [&'static str] = &[
-        "code", "barcode", "name", "name_norm", "description", "kind", "unit", "sale_price", "cost", "tax_rate_id", "category",
-        "search_text", "archived_at", "created_at", "updated_at",
+        "code",
+        "barcode",
+        "name",
+        "name_norm",
+        "description",
+        "kind",
+        "unit",
+        "sale_price",
+        "cost",
+        "tax_rate_id",
+        "category",
+        "search_text",
+        "archived_at",
+        "created_at",
+        "updated_at",
     ];
     fn id(&self) -> &str {
         &self.id
@@ -335,8 +435,23 @@ impl Record for ProductRow {
     }
     fn bind<'q, R>(&'q self, q: Q<'q, R>) -> Q<'q, R> {
         binds!(
-            q, self, code, barcode, name, name_norm, description, kind, unit, sale_price, cost, tax_rate_id, category, search_text,
-            archived_at, created_at, updated_at
+            q,
+            self,
+            code,
+            barcode,
+            name,
+            name_norm,
+            description,
+            kind,
+            unit,
+            sale_price,
+            cost,
+            tax_rate_id,
+            category,
+            search_text,
+            archived_at,
+            created_at,
+            updated_at
         )
     }
 }
@@ -387,9 +502,34 @@ pub async fn save_company(conn: &mut Conn, c: &CompanyRow) -> Result<(), StoreEr
          $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
     );
     binds!(
-        q, c, legal_name, trade_name, tax_scheme, tax_id, country, currency, currency_decimals, street, city, region, postal_code,
-        phone, email, website, logo_path, history, mission, vision, goals, products_text, services_text, guarantees, partners,
-        suppliers_text, clients_text, updated_at
+        q,
+        c,
+        legal_name,
+        trade_name,
+        tax_scheme,
+        tax_id,
+        country,
+        currency,
+        currency_decimals,
+        street,
+        city,
+        region,
+        postal_code,
+        phone,
+        email,
+        website,
+        logo_path,
+        history,
+        mission,
+        vision,
+        goals,
+        products_text,
+        services_text,
+        guarantees,
+        partners,
+        suppliers_text,
+        clients_text,
+        updated_at
     )
     .execute(conn)
     .await?;

@@ -67,7 +67,7 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>, StoreError> {
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, CAST(CURRENT_TIMESTAMP AS TEXT))")
             .bind(m.version)
             .bind(m.name)
-                        .execute(&mut *tx)
+            .execute(&mut *tx)
             .await?;
         applied.push(m.version);
     }

@@ -22,12 +22,32 @@ pub struct SearchOpts {
     pub batch: usize,
 }
 
-const TRADES: &[&str] = &["Ferretería", "Corralón", "Pinturería", "Maderera", "Sanitarios", "Electricidad", "Bulonera", "Vidriería", "Herrajes", "Materiales"];
+const TRADES: &[&str] =
+    &["Ferretería", "Corralón", "Pinturería", "Maderera", "Sanitarios", "Electricidad", "Bulonera", "Vidriería", "Herrajes", "Materiales"];
 const SURNAMES: &[&str] = &[
-    "Gómez", "Fernández", "Rodríguez", "López", "Martínez", "García", "Pérez", "Sánchez", "Romero", "Sosa", "Díaz", "Álvarez", "Torres", "Ruiz",
-    "Ramírez", "Flores", "Acosta", "Benítez", "Medina", "Herrera",
+    "Gómez",
+    "Fernández",
+    "Rodríguez",
+    "López",
+    "Martínez",
+    "García",
+    "Pérez",
+    "Sánchez",
+    "Romero",
+    "Sosa",
+    "Díaz",
+    "Álvarez",
+    "Torres",
+    "Ruiz",
+    "Ramírez",
+    "Flores",
+    "Acosta",
+    "Benítez",
+    "Medina",
+    "Herrera",
 ];
-const CITIES: &[&str] = &["Córdoba", "Rosario", "Mendoza", "La Plata", "Salta", "Neuquén", "Mar del Plata", "Tucumán", "Posadas", "Bahía Blanca"];
+const CITIES: &[&str] =
+    &["Córdoba", "Rosario", "Mendoza", "La Plata", "Salta", "Neuquén", "Mar del Plata", "Tucumán", "Posadas", "Bahía Blanca"];
 
 fn customer_name(i: usize) -> String {
     format!("{} {} {i}", TRADES[i % TRADES.len()], SURNAMES[(i / TRADES.len()) % SURNAMES.len()])
@@ -95,7 +115,9 @@ async fn load(app: &App, opts: &SearchOpts) -> Result<(f64, f64)> {
         let app = app.clone();
         let actor = actor.clone();
         async move {
-            let r = transfer::import(&app, &actor, kind, &table, &ImportOptions::default(), &|_, _| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r = transfer::import(&app, &actor, kind, &table, &ImportOptions::default(), &|_, _| {})
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if !r.applied || !r.errors.is_empty() {
                 bail!("the generated rows were refused: {:?}", r.errors.first());
             }
@@ -107,7 +129,16 @@ async fn load(app: &App, opts: &SearchOpts) -> Result<(f64, f64)> {
     while done < opts.customers {
         let end = (done + opts.batch).min(opts.customers);
         let rows = (done..end)
-            .map(|i| vec![format!("C{i:07}"), customer_name(i), cuit(i), format!("cliente{i}@example.com"), format!("+54 11 {:04}-{:04}", i / 10_000, i % 10_000), CITIES[i % CITIES.len()].to_string()])
+            .map(|i| {
+                vec![
+                    format!("C{i:07}"),
+                    customer_name(i),
+                    cuit(i),
+                    format!("cliente{i}@example.com"),
+                    format!("+54 11 {:04}-{:04}", i / 10_000, i % 10_000),
+                    CITIES[i % CITIES.len()].to_string(),
+                ]
+            })
             .collect();
         let headers = ["codigo", "nombre", "cuit", "email", "telefono", "ciudad"].map(String::from).to_vec();
         import(ImportKind::Customers, Table { headers, rows }).await?;
@@ -119,7 +150,16 @@ async fn load(app: &App, opts: &SearchOpts) -> Result<(f64, f64)> {
     let mut done = 0;
     while done < opts.products {
         let end = (done + opts.batch).min(opts.products);
-        let rows = (done..end).map(|i| vec![format!("A{i:06}"), format!("Artículo {} {i}", TRADES[i % TRADES.len()]), format!("{}.{:02}", 10 + i % 5000, i % 100), "u".into()]).collect();
+        let rows = (done..end)
+            .map(|i| {
+                vec![
+                    format!("A{i:06}"),
+                    format!("Artículo {} {i}", TRADES[i % TRADES.len()]),
+                    format!("{}.{:02}", 10 + i % 5000, i % 100),
+                    "u".into(),
+                ]
+            })
+            .collect();
         let headers = ["codigo", "nombre", "precio", "unidad"].map(String::from).to_vec();
         import(ImportKind::Products, Table { headers, rows }).await?;
         done = end;
@@ -142,7 +182,8 @@ impl Server {
             Some(dir) => cmd.arg("--data-dir").arg(dir),
             None => cmd.arg("--database-url").arg(&fresh.url),
         };
-        let mut child = cmd.args(["serve", "--addr", "127.0.0.1:0"]).env("TENDERO_LOG", "warn").stderr(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+        let mut child =
+            cmd.args(["serve", "--addr", "127.0.0.1:0"]).env("TENDERO_LOG", "warn").stderr(Stdio::piped()).stdout(Stdio::null()).spawn()?;
         let stderr = child.stderr.take().context("no stderr")?;
         let mut lines = BufReader::new(stderr).lines();
         let mut base = String::new();
@@ -163,7 +204,14 @@ impl Server {
     /// (peak, current) resident memory in MiB, from /proc.
     fn rss_mib(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kb = |key: &str| status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         (round2(kb("VmHWM:") / 1024.0), round2(kb("VmRSS:") / 1024.0))
     }
 
@@ -202,7 +250,12 @@ pub async fn search(opts: SearchOpts) -> Result<serde_json::Value> {
     let result = async {
         let app = App::open(&fresh.url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let admin = Actor::system("bench");
-        let input = auth::UserInput { username: Some("bench".into()), password: Some("una-clave-larga-bench".into()), role: Some("administrator".into()), ..Default::default() };
+        let input = auth::UserInput {
+            username: Some("bench".into()),
+            password: Some("una-clave-larga-bench".into()),
+            role: Some("administrator".into()),
+            ..Default::default()
+        };
         auth::create_user(&app, &admin, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let (_, token) = auth::new_token(&app, &admin, "bench", "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let (customers_s, products_s) = load(&app, &opts).await?;
@@ -230,7 +283,8 @@ pub async fn search(opts: SearchOpts) -> Result<serde_json::Value> {
                 digits[digits.len() - 5..].to_string()
             };
             let expect = q % 2 == 0;
-            by_name.push(timed(&client, &format!("{base}/api/v1/customers?limit=50&q={}", fragment.replace(' ', "+")), &token, expect).await?);
+            by_name
+                .push(timed(&client, &format!("{base}/api/v1/customers?limit=50&q={}", fragment.replace(' ', "+")), &token, expect).await?);
             let j = pick(&mut rng);
             let id = if q % 2 == 0 { cuit(j) } else { cuit(j).replace('-', "") };
             by_tax_id.push(timed(&client, &format!("{base}/api/v1/customers?q={id}"), &token, true).await?);

@@ -52,7 +52,13 @@ impl std::fmt::Debug for Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { addr: "127.0.0.1:8080".into(), data_dir: PathBuf::from("tendero-data"), database_url: None, secure_cookies: false, log: "info".into() }
+        Settings {
+            addr: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("tendero-data"),
+            database_url: None,
+            secure_cookies: false,
+            log: "info".into(),
+        }
     }
 }
 

@@ -188,7 +188,9 @@ async fn main() {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log)))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log)),
+        )
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
@@ -229,7 +231,15 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
             let app = open(&settings).await?;
-            let input = auth::UserInput { username: Some(name), display_name, email, password: Some(password), role: Some(role), locale: None, active: None };
+            let input = auth::UserInput {
+                username: Some(name),
+                display_name,
+                email,
+                password: Some(password),
+                role: Some(role),
+                locale: None,
+                active: None,
+            };
             match auth::create_user(&app, &actor, &input).await {
                 Ok(u) => println!("user {} created ({})", u.username, u.role.code()),
                 Err(app::AppError::Invalid(f)) => {
@@ -255,7 +265,14 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         Command::Token { command: TokenCommand::List } => {
             let app = open(&settings).await?;
             for t in auth::list_tokens(&app, &actor).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                println!("{}\t{}\t{}\t{}\t{}", t.id, t.prefix, t.username, t.name, t.revoked_at.map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into()));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.prefix,
+                    t.username,
+                    t.name,
+                    t.revoked_at.map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into())
+                );
             }
         }
         Command::Token { command: TokenCommand::Revoke { id } } => {
@@ -294,7 +311,9 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             }
         }
-        Command::Import { kind, file, dry_run, skip_bad_rows, party } => return import(&settings, &actor, &kind, &file, dry_run, skip_bad_rows, party).await,
+        Command::Import { kind, file, dry_run, skip_bad_rows, party } => {
+            return import(&settings, &actor, &kind, &file, dry_run, skip_bad_rows, party).await
+        }
         Command::Export { kind, format, output } => export(&settings, &actor, &kind, &format, output).await?,
     }
     Ok(0)
@@ -365,7 +384,12 @@ async fn restore(settings: &Settings, file: &std::path::Path) -> Result<()> {
     std::fs::copy(file, &target)?;
     let app = open(settings).await?;
     let report = app::audit::verify(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("restored {} ({} audit entries, chain {})", target.display(), report.entries, if report.first_bad.is_none() { "intact" } else { "BROKEN" });
+    println!(
+        "restored {} ({} audit entries, chain {})",
+        target.display(),
+        report.entries,
+        if report.first_bad.is_none() { "intact" } else { "BROKEN" }
+    );
     Ok(())
 }
 
@@ -388,7 +412,15 @@ fn cli_locale() -> &'static str {
     }
 }
 
-async fn import(settings: &Settings, actor: &Actor, kind: &str, file: &std::path::Path, dry_run: bool, skip_bad_rows: bool, party: Option<String>) -> Result<i32> {
+async fn import(
+    settings: &Settings,
+    actor: &Actor,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    party: Option<String>,
+) -> Result<i32> {
     use app::transfer::{self, ImportOptions};
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let app = open(settings).await?;
@@ -410,7 +442,10 @@ async fn import(settings: &Settings, actor: &Actor, kind: &str, file: &std::path
             }
         };
         let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
-        bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows · {per_sec} · {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows · {per_sec} · {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         let progress = |done: usize, _total: usize| bar.set_position(done as u64);
         let r = transfer::import(&app, actor, kind, &table, &opts, &progress).await;
         bar.finish_and_clear();
@@ -438,9 +473,21 @@ async fn import(settings: &Settings, actor: &Actor, kind: &str, file: &std::path
         report.unchanged,
         report.skipped,
         report.errors.len(),
-        if report.applied { "stored" } else if dry_run { "dry run, nothing stored" } else { "NOTHING stored" }
+        if report.applied {
+            "stored"
+        } else if dry_run {
+            "dry run, nothing stored"
+        } else {
+            "NOTHING stored"
+        }
     );
-    Ok(if report.errors.is_empty() { 0 } else if report.applied { 3 } else { 2 })
+    Ok(if report.errors.is_empty() {
+        0
+    } else if report.applied {
+        3
+    } else {
+        2
+    })
 }
 
 async fn export(settings: &Settings, actor: &Actor, kind: &str, format: &str, output: Option<std::path::PathBuf>) -> Result<()> {

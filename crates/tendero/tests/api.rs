@@ -16,7 +16,12 @@ async fn every_master_data_kind_has_the_same_five_operations() {
     for db in databases().await {
         let s = spawn(db).await;
         let label = s.db.label;
-        let (st, customer) = s.post("/api/v1/customers", json!({"name": "Ferretería Ñandú", "tax_id": cuit(30, 71234567), "credit_limit": "150000.50", "tags": ["vip"]})).await;
+        let (st, customer) = s
+            .post(
+                "/api/v1/customers",
+                json!({"name": "Ferretería Ñandú", "tax_id": cuit(30, 71234567), "credit_limit": "150000.50", "tags": ["vip"]}),
+            )
+            .await;
         assert_eq!(st, StatusCode::CREATED, "{label} {customer}");
         let cid = customer["id"].as_str().expect("id").to_string();
         assert_eq!(customer["credit_limit"], "150000.50");
@@ -24,13 +29,49 @@ async fn every_master_data_kind_has_the_same_five_operations() {
         let (st, rate) = s.post("/api/v1/tax-rates", json!({"name": "IVA 21 %", "rate": "21"})).await;
         assert_eq!(st, StatusCode::CREATED, "{rate}");
         let bodies = [
-            ("/api/v1/suppliers", json!({"name": "Acindar Distribución", "tax_id": cuit(30, 60000000)}), json!({"city": "Rosario"}), "city", "Rosario"),
-            ("/api/v1/contacts", json!({"party_id": cid, "name": "Lucía Martínez", "email": "lucia@nandu.com.ar"}), json!({"job_title": "Compras"}), "job_title", "Compras"),
-            ("/api/v1/salespeople", json!({"name": "Roberto Ibáñez", "code": "V01", "commission_pct": "3.5"}), json!({"phone": "+54 11 4383-0000"}), "phone", "+54 11 4383-0000"),
-            ("/api/v1/products", json!({"code": "MART-500", "name": "Martillo 500 g", "sale_price": "8450.00", "cost": "5070", "tax_rate_id": rate["id"]}), json!({"sale_price": "8999.99"}), "sale_price", "8999.99"),
+            (
+                "/api/v1/suppliers",
+                json!({"name": "Acindar Distribución", "tax_id": cuit(30, 60000000)}),
+                json!({"city": "Rosario"}),
+                "city",
+                "Rosario",
+            ),
+            (
+                "/api/v1/contacts",
+                json!({"party_id": cid, "name": "Lucía Martínez", "email": "lucia@nandu.com.ar"}),
+                json!({"job_title": "Compras"}),
+                "job_title",
+                "Compras",
+            ),
+            (
+                "/api/v1/salespeople",
+                json!({"name": "Roberto Ibáñez", "code": "V01", "commission_pct": "3.5"}),
+                json!({"phone": "+54 11 4383-0000"}),
+                "phone",
+                "+54 11 4383-0000",
+            ),
+            (
+                "/api/v1/products",
+                json!({"code": "MART-500", "name": "Martillo 500 g", "sale_price": "8450.00", "cost": "5070", "tax_rate_id": rate["id"]}),
+                json!({"sale_price": "8999.99"}),
+                "sale_price",
+                "8999.99",
+            ),
             ("/api/v1/tax-rates", json!({"name": "IVA 10,5 %", "rate": "10.5"}), json!({"name": "IVA reducido"}), "name", "IVA reducido"),
-            ("/api/v1/users", json!({"username": "paula", "password": "una-clave-larga-1", "role": "salesperson"}), json!({"display_name": "Paula Q."}), "display_name", "Paula Q."),
-            ("/api/v1/customers", json!({"name": "Corralón San Martín"}), json!({"phone": "+54 11 4753-2200"}), "phone", "+54 11 4753-2200"),
+            (
+                "/api/v1/users",
+                json!({"username": "paula", "password": "una-clave-larga-1", "role": "salesperson"}),
+                json!({"display_name": "Paula Q."}),
+                "display_name",
+                "Paula Q.",
+            ),
+            (
+                "/api/v1/customers",
+                json!({"name": "Corralón San Martín"}),
+                json!({"phone": "+54 11 4753-2200"}),
+                "phone",
+                "+54 11 4753-2200",
+            ),
         ];
         for (path, create, change, field, value) in bodies {
             let (st, rec) = s.post(path, create).await;
@@ -74,7 +115,9 @@ async fn lists_are_keyset_paginated() {
     for db in databases().await {
         let s = spawn(db).await;
         for i in 0..25 {
-            let (st, _) = s.post("/api/v1/products", json!({"code": format!("P{i:03}"), "name": format!("Artículo {i:03}"), "sale_price": "1.00"})).await;
+            let (st, _) = s
+                .post("/api/v1/products", json!({"code": format!("P{i:03}"), "name": format!("Artículo {i:03}"), "sale_price": "1.00"}))
+                .await;
             assert_eq!(st, StatusCode::CREATED);
         }
         let mut seen = Vec::new();
@@ -116,7 +159,11 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
             (json!({"name": "X", "credit_limit": "10.001"}), "/api/v1/customers", "credit_limit"),
             (json!({"code": "P1", "name": "Otra vez"}), "/api/v1/products", "code"),
             (json!({"code": "P2", "name": "Negativo", "sale_price": "-1"}), "/api/v1/products", "sale_price"),
-            (json!({"code": "P3", "name": "Sin IVA", "tax_rate_id": "0190aaaa-0000-7000-8000-000000000000"}), "/api/v1/products", "tax_rate_id"),
+            (
+                json!({"code": "P3", "name": "Sin IVA", "tax_rate_id": "0190aaaa-0000-7000-8000-000000000000"}),
+                "/api/v1/products",
+                "tax_rate_id",
+            ),
             (json!({"name": "Sin empresa"}), "/api/v1/contacts", "party_id"),
             (json!({"username": "x", "password": "corta", "role": "manager"}), "/api/v1/users", "password"),
             (json!({"username": "y", "password": "una-clave-larga", "role": "jefe"}), "/api/v1/users", "role"),
@@ -132,14 +179,30 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         let (st, e) = s.post("/api/v1/customers", json!({"name": "X", "colour": "red"})).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        let res = s.http.post(format!("{}/api/v1/customers", s.base)).bearer_auth(&s.token).header("content-type", "application/json").body("{\"name\":").send().await.expect("send");
+        let res = s
+            .http
+            .post(format!("{}/api/v1/customers", s.base))
+            .bearer_auth(&s.token)
+            .header("content-type", "application/json")
+            .body("{\"name\":")
+            .send()
+            .await
+            .expect("send");
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         let e: Value = res.json().await.expect("json");
         assert_eq!(e["error"]["code"], "bad_request");
         let res = s.http.post(format!("{}/api/v1/customers", s.base)).bearer_auth(&s.token).body("name=X").send().await.expect("send");
         assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         // English when asked.
-        let res = s.http.post(format!("{}/api/v1/customers", s.base)).bearer_auth(&s.token).header("accept-language", "en").json(&json!({"name": "X", "tax_id": "20-12345678-0"})).send().await.expect("send");
+        let res = s
+            .http
+            .post(format!("{}/api/v1/customers", s.base))
+            .bearer_auth(&s.token)
+            .header("accept-language", "en")
+            .json(&json!({"name": "X", "tax_id": "20-12345678-0"}))
+            .send()
+            .await
+            .expect("send");
         let e: Value = res.json().await.expect("json");
         assert!(e["error"]["fields"]["tax_id"].as_str().unwrap_or("").contains("check digit"), "{e}");
         // Nothing of the above was stored.
@@ -185,7 +248,15 @@ async fn the_api_is_documented_and_answers_405_with_allow() {
     let db = app::testkit::sqlite().await;
     let s = spawn(db).await;
     let doc: Value = s.http.get(format!("{}/api/v1/openapi.json", s.base)).send().await.expect("send").json().await.expect("json");
-    for path in ["/api/v1/customers", "/api/v1/suppliers", "/api/v1/contacts", "/api/v1/salespeople", "/api/v1/products", "/api/v1/tax-rates", "/api/v1/users"] {
+    for path in [
+        "/api/v1/customers",
+        "/api/v1/suppliers",
+        "/api/v1/contacts",
+        "/api/v1/salespeople",
+        "/api/v1/products",
+        "/api/v1/tax-rates",
+        "/api/v1/users",
+    ] {
         for method in ["get", "post"] {
             assert!(doc["paths"][path][method].is_object(), "{path} {method}");
         }

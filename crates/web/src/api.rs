@@ -250,7 +250,11 @@ impl Crud for Users {
     }
 }
 
-async fn list_h<C: Crud>(State(s): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<ListParams>) -> Result<Json<Page<C::Out>>, ApiError> {
+async fn list_h<C: Crud>(
+    State(s): State<AppState>,
+    a: ApiActor,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<Page<C::Out>>, ApiError> {
     C::list(&s.app, &a.actor, &p).await.map(Json).map_err(a.fail(&s))
 }
 
@@ -258,11 +262,20 @@ async fn get_h<C: Crud>(State(s): State<AppState>, a: ApiActor, Path(id): Path<S
     C::get(&s.app, &a.actor, &id).await.map(Json).map_err(a.fail(&s))
 }
 
-async fn create_h<C: Crud>(State(s): State<AppState>, a: ApiActor, ApiJson(i): ApiJson<C::In>) -> Result<(StatusCode, Json<C::Out>), ApiError> {
+async fn create_h<C: Crud>(
+    State(s): State<AppState>,
+    a: ApiActor,
+    ApiJson(i): ApiJson<C::In>,
+) -> Result<(StatusCode, Json<C::Out>), ApiError> {
     C::create(&s.app, &a.actor, &i).await.map(|o| (StatusCode::CREATED, Json(o))).map_err(a.fail(&s))
 }
 
-async fn update_h<C: Crud>(State(s): State<AppState>, a: ApiActor, Path(id): Path<String>, ApiJson(i): ApiJson<C::In>) -> Result<Json<C::Out>, ApiError> {
+async fn update_h<C: Crud>(
+    State(s): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<C::In>,
+) -> Result<Json<C::Out>, ApiError> {
     C::update(&s.app, &a.actor, &id, &i).await.map(Json).map_err(a.fail(&s))
 }
 
@@ -270,7 +283,11 @@ async fn archive_h<C: Crud>(State(s): State<AppState>, a: ApiActor, Path(id): Pa
     C::archive(&s.app, &a.actor, &id).await.map(Json).map_err(a.fail(&s))
 }
 
-async fn history_h<C: Crud>(State(s): State<AppState>, a: ApiActor, Path(id): Path<String>) -> Result<Json<Vec<app::audit::HistoryEntry>>, ApiError> {
+async fn history_h<C: Crud>(
+    State(s): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<app::audit::HistoryEntry>>, ApiError> {
     let id = app::parse_id(&id).map_err(a.fail(&s))?;
     // Reading the record first makes an unknown id a 404 and checks it is of this kind.
     C::get(&s.app, &a.actor, &id).await.map_err(a.fail(&s))?;
@@ -317,7 +334,12 @@ pub struct Me {
 }
 
 async fn me_h(a: ApiActor) -> Json<Me> {
-    Json(Me { username: a.actor.username, display_name: a.actor.display_name, role: a.actor.role.code().to_string(), locale: a.actor.locale })
+    Json(Me {
+        username: a.actor.username,
+        display_name: a.actor.display_name,
+        role: a.actor.role.code().to_string(),
+        locale: a.actor.locale,
+    })
 }
 
 async fn not_found(parts: Parts, State(s): State<AppState>) -> ApiError {

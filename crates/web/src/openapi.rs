@@ -12,7 +12,9 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder, Schema};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder, Schema,
+};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 fn reference<T: ToSchema>() -> RefOr<Schema> {
@@ -37,7 +39,10 @@ fn with_errors(mut op: OperationBuilder, has_body: bool, has_id: bool) -> Operat
     codes.push(("429", "Too many attempts"));
     codes.push(("500", "Unexpected failure (logged)"));
     for (code, text) in codes {
-        op = op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(reference::<ErrorBody>())).build());
+        op = op.response(
+            code,
+            ResponseBuilder::new().description(text).content("application/json", json_content(reference::<ErrorBody>())).build(),
+        );
     }
     op.security(SecurityRequirement::new("bearer", Vec::<String>::new()))
 }
@@ -46,7 +51,10 @@ fn page_schema<T: ToSchema>() -> RefOr<Schema> {
     ObjectBuilder::new()
         .property("items", ArrayBuilder::new().items(reference::<T>()))
         .required("items")
-        .property("next_cursor", ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])))
+        .property(
+            "next_cursor",
+            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])),
+        )
         .required("next_cursor")
         .into()
 }
@@ -56,7 +64,11 @@ fn id_param() -> utoipa::openapi::path::Parameter {
         .name("id")
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid)))))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid))),
+        ))
         .build()
 }
 
@@ -64,27 +76,86 @@ fn add_crud<C: Crud>(paths: &mut Paths, components: ComponentsBuilder) -> Compon
     let one = format!("/api/v1{}/{{id}}", C::PATH);
     let many = format!("/api/v1{}", C::PATH);
     let tag = C::TAG;
-    let body = || RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<C::In>())).build();
+    let body =
+        || RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<C::In>())).build();
     // Creating needs some fields that a change may leave out.
     let mut required = ObjectBuilder::new();
     for f in C::REQUIRED {
         required = required.required(*f);
     }
     let create_schema: RefOr<Schema> = utoipa::openapi::schema::AllOfBuilder::new().item(reference::<C::In>()).item(required).into();
-    let create_body = RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(create_schema)).build();
-    let ok = |code: &str, text: &str, schema: RefOr<Schema>, op: OperationBuilder| op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(schema)).build());
+    let create_body =
+        RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(create_schema)).build();
+    let ok = |code: &str, text: &str, schema: RefOr<Schema>, op: OperationBuilder| {
+        op.response(code, ResponseBuilder::new().description(text).content("application/json", json_content(schema)).build())
+    };
 
-    let list = ok("200", "One page", page_schema::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("list_{tag}"))).summary(Some(format!("List {tag}"))).parameters(Some(ListParams::into_params(|| Some(ParameterIn::Query)))));
+    let list = ok(
+        "200",
+        "One page",
+        page_schema::<C::Out>(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("list_{tag}")))
+            .summary(Some(format!("List {tag}")))
+            .parameters(Some(ListParams::into_params(|| Some(ParameterIn::Query)))),
+    );
     paths.add_path_operation(&many, vec![HttpMethod::Get], with_errors(list, false, false));
-    let create = ok("201", "Created", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("create_{tag}"))).summary(Some(format!("Create one of {tag}"))).request_body(Some(create_body)));
+    let create = ok(
+        "201",
+        "Created",
+        reference::<C::Out>(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("create_{tag}")))
+            .summary(Some(format!("Create one of {tag}")))
+            .request_body(Some(create_body)),
+    );
     paths.add_path_operation(&many, vec![HttpMethod::Post], with_errors(create, true, false));
-    let get = ok("200", "The record", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("get_{tag}"))).summary(Some(format!("Get one of {tag}"))).parameter(id_param()));
+    let get = ok(
+        "200",
+        "The record",
+        reference::<C::Out>(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("get_{tag}")))
+            .summary(Some(format!("Get one of {tag}")))
+            .parameter(id_param()),
+    );
     paths.add_path_operation(&one, vec![HttpMethod::Get], with_errors(get, false, true));
-    let patch = ok("200", "Changed", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("update_{tag}"))).summary(Some(format!("Change one of {tag}; absent fields stay, \"\" clears"))).parameter(id_param()).request_body(Some(body())));
+    let patch = ok(
+        "200",
+        "Changed",
+        reference::<C::Out>(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("update_{tag}")))
+            .summary(Some(format!("Change one of {tag}; absent fields stay, \"\" clears")))
+            .parameter(id_param())
+            .request_body(Some(body())),
+    );
     paths.add_path_operation(&one, vec![HttpMethod::Patch], with_errors(patch, true, true));
-    let del = ok("200", "Archived", reference::<C::Out>(), OperationBuilder::new().tag(tag).operation_id(Some(format!("archive_{tag}"))).summary(Some(format!("Archive one of {tag} (never deleted)"))).parameter(id_param()));
+    let del = ok(
+        "200",
+        "Archived",
+        reference::<C::Out>(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("archive_{tag}")))
+            .summary(Some(format!("Archive one of {tag} (never deleted)")))
+            .parameter(id_param()),
+    );
     paths.add_path_operation(&one, vec![HttpMethod::Delete], with_errors(del, false, true));
-    let hist = ok("200", "Changes, newest first", ArrayBuilder::new().items(reference::<app::audit::HistoryEntry>()).into(), OperationBuilder::new().tag(tag).operation_id(Some(format!("history_{tag}"))).summary(Some("Audit history of the record".to_string())).parameter(id_param()));
+    let hist = ok(
+        "200",
+        "Changes, newest first",
+        ArrayBuilder::new().items(reference::<app::audit::HistoryEntry>()).into(),
+        OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some(format!("history_{tag}")))
+            .summary(Some("Audit history of the record".to_string()))
+            .parameter(id_param()),
+    );
     paths.add_path_operation(format!("{one}/history"), vec![HttpMethod::Get], with_errors(hist, false, true));
 
     let mut schemas = Vec::new();
@@ -114,13 +185,22 @@ fn build() -> OpenApi {
     c = add_crud::<api::Users>(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
-    let company_get = OperationBuilder::new().tag("company").operation_id(Some("get_company")).summary(Some("The company's profile")).response("200", ok(reference::<app::master::Company>()));
+    let company_get = OperationBuilder::new()
+        .tag("company")
+        .operation_id(Some("get_company"))
+        .summary(Some("The company's profile"))
+        .response("200", ok(reference::<app::master::Company>()));
     paths.add_path_operation("/api/v1/company", vec![HttpMethod::Get], with_errors(company_get, false, false));
     let company_patch = OperationBuilder::new()
         .tag("company")
         .operation_id(Some("update_company"))
         .summary(Some("Change the company's profile"))
-        .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(reference::<app::master::CompanyIn>())).build()))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_content(reference::<app::master::CompanyIn>()))
+                .build(),
+        ))
         .response("200", ok(reference::<app::master::Company>()));
     paths.add_path_operation("/api/v1/company", vec![HttpMethod::Patch], with_errors(company_patch, true, false));
     let search = OperationBuilder::new()
@@ -130,7 +210,11 @@ fn build() -> OpenApi {
         .parameters(Some(api::SearchParams::into_params(|| Some(ParameterIn::Query))))
         .response("200", ok(reference::<api::SearchResult>()));
     paths.add_path_operation("/api/v1/search", vec![HttpMethod::Get], with_errors(search, false, false));
-    let me = OperationBuilder::new().tag("users").operation_id(Some("me")).summary(Some("The token's user")).response("200", ok(reference::<api::Me>()));
+    let me = OperationBuilder::new()
+        .tag("users")
+        .operation_id(Some("me"))
+        .summary(Some("The token's user"))
+        .response("200", ok(reference::<api::Me>()));
     paths.add_path_operation("/api/v1/me", vec![HttpMethod::Get], with_errors(me, false, false));
 
     OpenApiBuilder::new()

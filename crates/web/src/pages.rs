@@ -81,9 +81,16 @@ fn tr(s: &AppState, locale: &str) -> Tr {
 fn layout(s: &AppState, u: &PageUser, title: String, active: &str) -> Layout {
     let tr = tr(s, &u.session.actor.locale);
     let mut nav = vec![NavItem { href: "/", label: tr.t("nav-home"), active: active == "/" }];
-    nav.extend(AREAS.iter().filter(|(_, _, r)| u.session.actor.can(Action::Read, *r)).map(|(href, key, _)| NavItem { href, label: tr.t(key), active: *href == active }));
+    nav.extend(AREAS.iter().filter(|(_, _, r)| u.session.actor.can(Action::Read, *r)).map(|(href, key, _)| NavItem {
+        href,
+        label: tr.t(key),
+        active: *href == active,
+    }));
     Layout {
-        user: Some(UserInfo { display_name: u.session.actor.display_name.clone(), role_label: tr.t(&format!("role-{}", u.session.actor.role.code())) }),
+        user: Some(UserInfo {
+            display_name: u.session.actor.display_name.clone(),
+            role_label: tr.t(&format!("role-{}", u.session.actor.role.code())),
+        }),
         csrf: u.session.csrf.clone(),
         nav,
         q: String::new(),
@@ -178,7 +185,11 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
         match auth::session(&s.app, &secret).await {
             Ok(Some(session)) => {
-                let flash = parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("ok="))).map(|f| f.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(30).collect());
+                let flash = parts
+                    .uri
+                    .query()
+                    .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("ok=")))
+                    .map(|f| f.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(30).collect());
                 Ok(PageUser { session, flash })
             }
             Ok(None) => Err(to_login()),
@@ -294,9 +305,17 @@ fn values_of<T: serde::Serialize>(t: &T) -> HashMap<String, String> {
         for (k, v) in map {
             let text = match v {
                 serde_json::Value::Null => String::new(),
-                serde_json::Value::Bool(b) => if b { "on".into() } else { String::new() },
+                serde_json::Value::Bool(b) => {
+                    if b {
+                        "on".into()
+                    } else {
+                        String::new()
+                    }
+                }
                 serde_json::Value::String(s) => s,
-                serde_json::Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(", "),
+                serde_json::Value::Array(items) => {
+                    items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(", ")
+                }
                 other => other.to_string(),
             };
             out.insert(k, text);
@@ -406,7 +425,9 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
     };
     let page = match P::list(&s.app, u.actor(), &params).await {
         Ok(page) => page,
-        Err(AppError::Invalid(_)) => P::list(&s.app, u.actor(), &ListParams::default()).await.unwrap_or(m::Page { items: vec![], next_cursor: None }),
+        Err(AppError::Invalid(_)) => {
+            P::list(&s.app, u.actor(), &ListParams::default()).await.unwrap_or(m::Page { items: vec![], next_cursor: None })
+        }
         Err(e) => return error_page(&s, &u, e),
     };
     let mut l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, P::TITLE), P::BASE);
@@ -423,7 +444,9 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
         })
         .collect();
     let q = params.q.clone().unwrap_or_default();
-    let next = page.next_cursor.map(|c| format!("{}?q={}&cursor={}{}", P::BASE, urlencode(&q), c, if params.archived == Some(true) { "&archived=true" } else { "" }));
+    let next = page.next_cursor.map(|c| {
+        format!("{}?q={}&cursor={}{}", P::BASE, urlencode(&q), c, if params.archived == Some(true) { "&archived=true" } else { "" })
+    });
     let mut actions = vec![];
     if u.actor().can(Action::Create, P::RESOURCE) {
         actions.push((format!("{}/new", P::BASE), l.tr.t(P::NEW)));
@@ -441,14 +464,25 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
     render(&ListPage { l, actions, q, archived: params.archived == Some(true), columns, rows, next })
 }
 
-async fn form_page<P: Page>(s: &AppState, u: &PageUser, id: Option<&str>, values: HashMap<String, String>, errors: FieldErrors, error: Option<String>) -> Response {
+async fn form_page<P: Page>(
+    s: &AppState,
+    u: &PageUser,
+    id: Option<&str>,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
     let creating = id.is_none();
     let specs = match P::form(&s.app, u.actor(), creating).await {
         Ok(f) => f,
         Err(e) => return error_page(s, u, e),
     };
     let tr = u.tr(s);
-    let title = if creating { tr.t(P::NEW) } else { format!("{} — {}", tr.t("edit"), values.get("name").or_else(|| values.get("username")).cloned().unwrap_or_default()) };
+    let title = if creating {
+        tr.t(P::NEW)
+    } else {
+        format!("{} — {}", tr.t("edit"), values.get("name").or_else(|| values.get("username")).cloned().unwrap_or_default())
+    };
     let l = layout(s, u, title, P::BASE);
     let fields = fields(&l.tr, specs, &values, &errors);
     let (action, cancel) = match id {
@@ -503,7 +537,12 @@ async fn edit_page<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): Pa
     }
 }
 
-async fn update_post<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn update_post<P: Page>(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let p = match posted(&u, form) {
         Ok(p) => p,
         Err(e) => return error_page(&s, &u, e),
@@ -514,7 +553,12 @@ async fn update_post<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): 
     }
 }
 
-async fn archive_post<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn archive_post<P: Page>(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = posted(&u, form) {
         return error_page(&s, &u, e);
     }
@@ -524,7 +568,12 @@ async fn archive_post<P: Page>(State(s): State<AppState>, u: PageUser, Path(id):
     }
 }
 
-async fn restore_post<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn restore_post<P: Page>(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = posted(&u, form) {
         return error_page(&s, &u, e);
     }
@@ -609,8 +658,21 @@ struct ImportPage {
 }
 
 fn import_page_of<P: Page>(s: &AppState, u: &PageUser) -> ImportPage {
-    let l = layout(s, u, format!("{} — {}", s.i18n.t(&u.session.actor.locale, "import-title"), s.i18n.t(&u.session.actor.locale, P::TITLE)), P::BASE);
-    ImportPage { l, error: None, summary: None, applied: false, rows: vec![], action: format!("{}/import", P::BASE), back: P::BASE.to_string() }
+    let l = layout(
+        s,
+        u,
+        format!("{} — {}", s.i18n.t(&u.session.actor.locale, "import-title"), s.i18n.t(&u.session.actor.locale, P::TITLE)),
+        P::BASE,
+    );
+    ImportPage {
+        l,
+        error: None,
+        summary: None,
+        applied: false,
+        rows: vec![],
+        action: format!("{}/import", P::BASE),
+        back: P::BASE.to_string(),
+    }
 }
 
 async fn import_form<P: Page>(State(s): State<AppState>, u: PageUser) -> Response {
@@ -661,14 +723,24 @@ async fn import_post<P: Page>(State(s): State<AppState>, u: PageUser, mut form: 
     match app::transfer::import(&s.app, u.actor(), kind, &table, &opts, &|_, _| {}).await {
         Ok(report) => {
             let mut args = fluent_bundle::FluentArgs::new();
-            for (k, v) in [("rows", report.rows), ("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged), ("skipped", report.skipped)] {
+            for (k, v) in [
+                ("rows", report.rows),
+                ("created", report.created),
+                ("updated", report.updated),
+                ("unchanged", report.unchanged),
+                ("skipped", report.skipped),
+            ] {
                 args.set(k, v);
             }
             let outcome = tr.t(if report.applied { "import-applied" } else { "import-not-applied" });
             let key = if report.applied { "import-result" } else { "import-result-not-applied" };
             page.summary = Some(format!("{} {outcome}", s.i18n.t_args(&tr.locale, key, Some(&args))));
             page.applied = report.applied;
-            page.rows = report.errors.iter().map(|e| (e.row.to_string(), e.field.as_deref().map(|f| tr.t(&label_key(f))).unwrap_or_default(), tr.t(&e.key))).collect();
+            page.rows = report
+                .errors
+                .iter()
+                .map(|e| (e.row.to_string(), e.field.as_deref().map(|f| tr.t(&label_key(f))).unwrap_or_default(), tr.t(&e.key)))
+                .collect();
             render(&page)
         }
         Err(AppError::Invalid(f)) => {
@@ -683,8 +755,19 @@ async fn export_file<P: Page>(s: &AppState, u: &PageUser, format: ExportFormat, 
     let Some(kind) = P::TRANSFER else { return error_page(s, u, AppError::NotFound) };
     match app::transfer::export(&s.app, u.actor(), kind, format).await {
         Ok(bytes) => {
-            let name = format!("attachment; filename=\"{}-{}.{ext}\"", P::BASE.trim_start_matches('/'), app::clock::now_text().get(..10).unwrap_or("export"));
-            ([(header::CONTENT_TYPE, HeaderValue::from_static(mime)), (header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("attachment")))], bytes).into_response()
+            let name = format!(
+                "attachment; filename=\"{}-{}.{ext}\"",
+                P::BASE.trim_start_matches('/'),
+                app::clock::now_text().get(..10).unwrap_or("export")
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+                    (header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("attachment"))),
+                ],
+                bytes,
+            )
+                .into_response()
         }
         Err(e) => error_page(s, u, e),
     }
@@ -700,7 +783,11 @@ async fn export_xlsx<P: Page>(State(s): State<AppState>, u: PageUser) -> Respons
 
 async fn export_vcards(State(s): State<AppState>, u: PageUser) -> Response {
     match app::transfer::export_vcards(&s.app, u.actor()).await {
-        Ok(text) => ([(header::CONTENT_TYPE, "text/vcard; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"contactos.vcf\"")], text).into_response(),
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "text/vcard; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"contactos.vcf\"")],
+            text,
+        )
+            .into_response(),
         Err(e) => error_page(&s, &u, e),
     }
 }
@@ -724,10 +811,18 @@ fn pages<P: Page>(r: Router<AppState>) -> Router<AppState> {
 // ---------------------------------------------------------------- each kind
 
 fn scheme_options() -> Vec<(String, String)> {
-    [("", "—"), ("ar_cuit", "CUIT/CUIL (AR)"), ("co_nit", "NIT (CO)"), ("cl_rut", "RUT (CL)"), ("mx_rfc", "RFC (MX)"), ("es_nif", "NIF/NIE/CIF (ES)"), ("other", "Otro / Other")]
-        .into_iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+    [
+        ("", "—"),
+        ("ar_cuit", "CUIT/CUIL (AR)"),
+        ("co_nit", "NIT (CO)"),
+        ("cl_rut", "RUT (CL)"),
+        ("mx_rfc", "RFC (MX)"),
+        ("es_nif", "NIF/NIE/CIF (ES)"),
+        ("other", "Otro / Other"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
 }
 
 async fn salesperson_options(app: &App, actor: &Actor) -> AppResult<Vec<(String, String)>> {
@@ -803,7 +898,11 @@ async fn contacts_section(app: &App, actor: &Actor, tr: &Tr, party_id: &str) -> 
     let rows = page
         .items
         .into_iter()
-        .map(|c| Row { href: format!("/contacts/{}", c.id), cells: vec![c.name, c.job_title.unwrap_or_default(), c.email.unwrap_or_default(), c.phone.unwrap_or_default()], archived: false })
+        .map(|c| Row {
+            href: format!("/contacts/{}", c.id),
+            cells: vec![c.name, c.job_title.unwrap_or_default(), c.email.unwrap_or_default(), c.phone.unwrap_or_default()],
+            archived: false,
+        })
         .collect();
     let action = actor.can(Action::Create, Resource::Contacts).then(|| (format!("/contacts/new?party_id={party_id}"), tr.t("contact-new")));
     Ok(vec![Section {
@@ -872,10 +971,24 @@ impl Page for api::Contacts {
         for role in [PartyRole::Customer, PartyRole::Supplier] {
             if actor.can(Action::Read, role.resource()) {
                 let page = m::list_parties(app, actor, role, &ListParams { limit: Some(200), ..Default::default() }).await?;
-                parties.extend(page.items.into_iter().map(|p| (p.id, p.name)).filter(|(id, _)| !parties.iter().any(|(i, _)| i == id)).collect::<Vec<_>>());
+                parties.extend(
+                    page.items
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .filter(|(id, _)| !parties.iter().any(|(i, _)| i == id))
+                        .collect::<Vec<_>>(),
+                );
             }
         }
-        Ok(vec![req(select("party_id", parties)), req(f("name", "text")), f("job_title", "text"), f("email", "email"), f("phone", "tel"), f("mobile", "tel"), f("notes", "textarea")])
+        Ok(vec![
+            req(select("party_id", parties)),
+            req(f("name", "text")),
+            f("job_title", "text"),
+            f("email", "email"),
+            f("phone", "tel"),
+            f("mobile", "tel"),
+            f("notes", "textarea"),
+        ])
     }
     fn input(p: &Posted, _creating: bool) -> m::ContactIn {
         m::ContactIn {
@@ -914,7 +1027,8 @@ impl Page for api::Salespeople {
         if actor.can(Action::Read, Resource::Users) {
             users.extend(auth::list_users(app, actor).await?.into_iter().map(|u| (u.id, u.username)));
         }
-        let mut fields = vec![req(f("name", "text")), f("code", "text"), f("email", "email"), f("phone", "tel"), f("commission_pct", "text")];
+        let mut fields =
+            vec![req(f("name", "text")), f("code", "text"), f("email", "email"), f("phone", "tel"), f("commission_pct", "text")];
         if users.len() > 1 {
             fields.push(select("user_id", users));
         }
@@ -1012,7 +1126,13 @@ impl Page for api::TaxRates {
         Ok(vec![req(f("name", "text")), req(f("rate", "text")), f("exempt", "checkbox")])
     }
     fn input(p: &Posted, _creating: bool) -> m::TaxRateIn {
-        m::TaxRateIn { name: p.text("name"), rate: p.text("rate"), exempt: Some(p.flag("exempt")), archived: None, version: p.text("version").and_then(|v| v.parse().ok()) }
+        m::TaxRateIn {
+            name: p.text("name"),
+            rate: p.text("rate"),
+            exempt: Some(p.flag("exempt")),
+            archived: None,
+            version: p.text("version").and_then(|v| v.parse().ok()),
+        }
     }
     fn restore() -> m::TaxRateIn {
         m::TaxRateIn { archived: Some(false), ..Default::default() }
@@ -1112,7 +1232,12 @@ async fn login_post(State(s): State<AppState>, headers: HeaderMap, Form(form): F
         let csrf = auth::secret();
         let l = anon_layout(&s, locale, "login-title", csrf.clone());
         let error = Some(l.tr.t(key));
-        (status, AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]), render(&LoginPage { l, error, next: next.clone(), username: username.clone() })).into_response()
+        (
+            status,
+            AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]),
+            render(&LoginPage { l, error, next: next.clone(), username: username.clone() }),
+        )
+            .into_response()
     };
     if !csrf_ok {
         return fail("csrf-invalid", StatusCode::FORBIDDEN);
@@ -1147,7 +1272,11 @@ async fn language_post(State(s): State<AppState>, u: PageUser, headers: HeaderMa
     if let Err(e) = auth::set_own_locale(&s.app, u.actor(), &p.text("locale").unwrap_or_default()).await {
         return error_page(&s, &u, e);
     }
-    let back = headers.get(header::REFERER).and_then(|r| r.to_str().ok()).and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string()))).unwrap_or_else(|| "/".into());
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string())))
+        .unwrap_or_else(|| "/".into());
     Redirect::to(&safe_next(Some(&back))).into_response()
 }
 
@@ -1187,10 +1316,15 @@ async fn setup_page(State(s): State<AppState>, headers: HeaderMap, Query(q): Que
     }
     let csrf = auth::secret();
     let l = anon_layout(&s, locale, "setup-title", csrf.clone());
-    let values = HashMap::from([("country".to_string(), "AR".to_string()), ("currency".to_string(), "ARS".to_string()), ("username".to_string(), "admin".to_string())]);
+    let values = HashMap::from([
+        ("country".to_string(), "AR".to_string()),
+        ("currency".to_string(), "ARS".to_string()),
+        ("username".to_string(), "admin".to_string()),
+    ]);
     let fields = setup_fields(&l.tr, &values, &FieldErrors::new());
     let error = Some(l.tr.t("setup-intro"));
-    let page = render(&SetupPage { l, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token)], fields });
+    let page =
+        render(&SetupPage { l, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token)], fields });
     (AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]), page).into_response()
 }
 
@@ -1206,7 +1340,19 @@ async fn setup_post(State(s): State<AppState>, headers: HeaderMap, Form(form): F
         values.remove("password_confirm");
         let fields = setup_fields(&l.tr, &values, &errors);
         let error = Some(l.tr.t(key));
-        (StatusCode::UNPROCESSABLE_ENTITY, AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]), render(&SetupPage { l, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token.clone())], fields })).into_response()
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]),
+            render(&SetupPage {
+                l,
+                error,
+                action: "/setup".into(),
+                cancel: "/login".into(),
+                hidden: vec![("token".into(), token.clone())],
+                fields,
+            }),
+        )
+            .into_response()
     };
     if !csrf_ok {
         return again(FieldErrors::new(), "csrf-invalid");
@@ -1242,11 +1388,20 @@ async fn setup_post(State(s): State<AppState>, headers: HeaderMap, Form(form): F
         Ok(session) => session,
         Err(_) => return Redirect::to("/login").into_response(),
     };
-    let company = m::CompanyIn { legal_name: form.get("legal_name").cloned(), country: Some(country), currency: form.get("currency").cloned(), ..Default::default() };
+    let company = m::CompanyIn {
+        legal_name: form.get("legal_name").cloned(),
+        country: Some(country),
+        currency: form.get("currency").cloned(),
+        ..Default::default()
+    };
     if let Err(e) = m::update_company(&s.app, &session.actor, &company).await {
         tracing::warn!(error = %e, "company profile from setup refused; the administrator can fix it on the company page");
     }
-    (AppendHeaders([set_cookie(&s, SESSION_COOKIE, &session.secret, 14 * 24 * 3600), set_cookie(&s, CSRF_COOKIE, "", 0)]), Redirect::to("/company?ok=welcome")).into_response()
+    (
+        AppendHeaders([set_cookie(&s, SESSION_COOKIE, &session.secret, 14 * 24 * 3600), set_cookie(&s, CSRF_COOKIE, "", 0)]),
+        Redirect::to("/company?ok=welcome"),
+    )
+        .into_response()
 }
 
 #[derive(Template)]
@@ -1352,7 +1507,10 @@ async fn company_page(State(s): State<AppState>, u: PageUser) -> Response {
         return render(&FormPage { l, error: None, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields });
     }
     let l = layout(&s, &u, c.legal_name.clone(), "/company");
-    let facts = COMPANY_FIELDS.iter().filter_map(|(k, _)| values.get(*k).filter(|v| !v.is_empty()).map(|v| (l.tr.t(&label_key(k)), v.clone()))).collect();
+    let facts = COMPANY_FIELDS
+        .iter()
+        .filter_map(|(k, _)| values.get(*k).filter(|v| !v.is_empty()).map(|v| (l.tr.t(&label_key(k)), v.clone())))
+        .collect();
     render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections: vec![], history: vec![] })
 }
 
@@ -1391,7 +1549,11 @@ async fn company_post(State(s): State<AppState>, u: PageUser, Form(form): Form<V
             let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "nav-company"), "/company");
             let fields = fields(&l.tr, company_specs(), &p.0, &errors);
             let error = Some(l.tr.t("error-validation"));
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&FormPage { l, error, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields })).into_response()
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&FormPage { l, error, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields }),
+            )
+                .into_response()
         }
         Err(e) => error_page(&s, &u, e),
     }
@@ -1415,10 +1577,21 @@ async fn tokens_page(State(s): State<AppState>, u: PageUser) -> Response {
         Err(e) => return error_page(&s, &u, e),
     };
     let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "nav-tokens"), "/tokens");
-    let columns = ["field-prefix", "field-username", "field-name", "field-created-at", "field-revoked-at"].iter().map(|k| l.tr.t(k)).collect();
+    let columns =
+        ["field-prefix", "field-username", "field-name", "field-created-at", "field-revoked-at"].iter().map(|k| l.tr.t(k)).collect();
     let rows = tokens
         .into_iter()
-        .map(|t| Row { archived: t.revoked_at.is_some(), href: format!("/tokens/{}", t.id), cells: vec![t.prefix, t.username, t.name, t.created_at.chars().take(16).collect(), t.revoked_at.unwrap_or_default().chars().take(16).collect()] })
+        .map(|t| Row {
+            archived: t.revoked_at.is_some(),
+            href: format!("/tokens/{}", t.id),
+            cells: vec![
+                t.prefix,
+                t.username,
+                t.name,
+                t.created_at.chars().take(16).collect(),
+                t.revoked_at.unwrap_or_default().chars().take(16).collect(),
+            ],
+        })
         .collect();
     let actions = vec![("/tokens/new".to_string(), l.tr.t("token-new"))];
     render(&TokensPage { l, actions, q: String::new(), archived: false, columns, rows, next: None })
@@ -1430,7 +1603,10 @@ async fn token_new_page(State(s): State<AppState>, u: PageUser) -> Response {
         Err(e) => return error_page(&s, &u, e),
     };
     let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "token-new"), "/tokens");
-    let specs = vec![req(select("username", users.into_iter().filter(|x| x.active).map(|x| (x.username.clone(), x.username)).collect())), req(f("name", "text"))];
+    let specs = vec![
+        req(select("username", users.into_iter().filter(|x| x.active).map(|x| (x.username.clone(), x.username)).collect())),
+        req(f("name", "text")),
+    ];
     let fields = fields(&l.tr, specs, &HashMap::new(), &FieldErrors::new());
     render(&FormPage { l, error: None, action: "/tokens/new".into(), cancel: "/tokens".into(), hidden: vec![], fields })
 }
@@ -1457,12 +1633,21 @@ async fn token_page(State(s): State<AppState>, u: PageUser, Path(id): Path<Strin
     };
     let Some(t) = tokens.into_iter().find(|t| t.id == id) else { return error_page(&s, &u, AppError::NotFound) };
     let l = layout(&s, &u, format!("{} {}", s.i18n.t(&u.session.actor.locale, "field-prefix"), t.prefix), "/tokens");
-    let facts = vec![(l.tr.t("field-username"), t.username.clone()), (l.tr.t("field-name"), t.name.clone()), (l.tr.t("field-created-at"), t.created_at.clone())];
+    let facts = vec![
+        (l.tr.t("field-username"), t.username.clone()),
+        (l.tr.t("field-name"), t.name.clone()),
+        (l.tr.t("field-created-at"), t.created_at.clone()),
+    ];
     let posts = if t.revoked_at.is_none() { vec![(format!("/tokens/{}/revoke", t.id), l.tr.t("revoke"))] } else { vec![] };
     render(&DetailPage { l, archived: t.revoked_at.is_some(), links: vec![], posts, facts, sections: vec![], history: vec![] })
 }
 
-async fn token_revoke_post(State(s): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+async fn token_revoke_post(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = posted(&u, form) {
         return error_page(&s, &u, e);
     }
@@ -1490,7 +1675,8 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
         Err(e) => return error_page(&s, &u, e),
     };
     let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "nav-audit"), "/audit");
-    let columns = ["field-seq", "field-at", "field-actor", "field-action", "field-entity", "field-changes"].iter().map(|k| l.tr.t(k)).collect();
+    let columns =
+        ["field-seq", "field-at", "field-actor", "field-action", "field-entity", "field-changes"].iter().map(|k| l.tr.t(k)).collect();
     let rows = entries
         .into_iter()
         .map(|(entity, entity_id, h)| {
@@ -1504,14 +1690,29 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
                 _ => "/company".to_string(),
             };
             let changes = h.changes.iter().map(|c| c.0.clone()).collect::<Vec<_>>().join(", ");
-            Row { href, archived: false, cells: vec![h.seq.to_string(), h.at.replace('T', " ").chars().take(19).collect(), h.actor, l.tr.t(&format!("action-{}", h.action)), entity, changes] }
+            Row {
+                href,
+                archived: false,
+                cells: vec![
+                    h.seq.to_string(),
+                    h.at.replace('T', " ").chars().take(19).collect(),
+                    h.actor,
+                    l.tr.t(&format!("action-{}", h.action)),
+                    entity,
+                    changes,
+                ],
+            }
         })
         .collect();
     render(&AuditPage { l, actions: vec![], q: String::new(), archived: false, columns, rows, next: None })
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../assets/app.css")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../assets/app.css"),
+    )
+        .into_response()
 }
 
 async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Response {

@@ -21,7 +21,12 @@ pub async fn spawn(db: TestDb) -> Server {
     let state = web::AppState::new(db.app.clone(), false);
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     let admin = Actor::system("test");
-    let input = UserInput { username: Some("admin".into()), password: Some("correcto-caballo-42".into()), role: Some("administrator".into()), ..Default::default() };
+    let input = UserInput {
+        username: Some("admin".into()),
+        password: Some("correcto-caballo-42".into()),
+        role: Some("administrator".into()),
+        ..Default::default()
+    };
     auth::create_user(&db.app, &admin, &input).await.expect("admin");
     let (_, token) = auth::new_token(&db.app, &admin, "admin", "tests").await.expect("token");
     Server { base, db, token, http: Client::new() }
@@ -32,7 +37,12 @@ impl Server {
     pub async fn token_for(&self, role: &str) -> String {
         let admin = Actor::system("test");
         let name = format!("user-{role}");
-        let input = UserInput { username: Some(name.clone()), password: Some("una-clave-larga-99".into()), role: Some(role.into()), ..Default::default() };
+        let input = UserInput {
+            username: Some(name.clone()),
+            password: Some("una-clave-larga-99".into()),
+            role: Some(role.into()),
+            ..Default::default()
+        };
         auth::create_user(&self.db.app, &admin, &input).await.expect("user");
         auth::new_token(&self.db.app, &admin, &name, "tests").await.expect("token").1
     }
