@@ -86,6 +86,10 @@ pub fn like_pattern(word: &str) -> String {
     p
 }
 
+/// Below this many full-text matches a search fetches them all and sorts; above, it walks
+/// the name index.
+const FEW_MATCHES: i64 = 2000;
+
 /// One page of records sorted by name; returns one row more than `limit` when there is a
 /// next page, so the caller knows without counting.
 pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, StoreError> {
@@ -101,16 +105,25 @@ pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, S
         conds.push("archived_at IS NULL".into());
     }
     let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
-    for w in &q.words {
-        if sqlite && w.chars().count() >= 3 {
-            // The FTS5 trigram index: a quoted phrase matches as a substring.
-            params.push(format!("\"{}\"", w.replace('"', "\"\"")));
-            conds.push(format!("rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ${})", T::TABLE, T::TABLE, params.len()));
-        } else {
-            // PostgreSQL's trigram GIN index serves LIKE; one- and two-letter words scan.
-            params.push(like_pattern(w));
-            conds.push(format!("search_text LIKE ${} ESCAPE '\\'", params.len()));
-        }
+    // On SQLite, words of three or more characters go to the FTS5 trigram index as one
+    // expression ("a" AND "b"); shorter ones (and every word on PostgreSQL, where the
+    // trigram GIN index serves LIKE) are matched with LIKE.
+    let (fts_words, like_words): (Vec<&String>, Vec<&String>) = q.words.iter().partition(|w| sqlite && w.chars().count() >= 3);
+    let mut drive_by_matches = false;
+    if !fts_words.is_empty() {
+        let expr = fts_words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
+        // Few matches: fetch them and sort (the `+` stops SQLite from walking the name
+        // index instead, which would read the whole table to find rare rows). Many
+        // matches: walking the name index finds the first page early.
+        let probe = format!("SELECT COUNT(*) FROM (SELECT rowid FROM {}_fts WHERE {}_fts MATCH $1 LIMIT {FEW_MATCHES})", T::TABLE, T::TABLE);
+        let found: i64 = sqlx::query_scalar(&probe).bind(&expr).fetch_one(&mut *conn).await?;
+        drive_by_matches = found < FEW_MATCHES;
+        params.push(expr);
+        conds.push(format!("rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ${})", T::TABLE, T::TABLE, params.len()));
+    }
+    for w in like_words {
+        params.push(like_pattern(w));
+        conds.push(format!("search_text LIKE ${} ESCAPE '\\'", params.len()));
     }
     if let Some((name, id)) = &q.after {
         params.push(name.clone());
@@ -119,7 +132,8 @@ pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, S
         conds.push(format!("(name_norm > ${a} OR (name_norm = ${a} AND id > ${b}))"));
     }
     let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-    let sql = format!("SELECT * FROM {} {where_} ORDER BY name_norm, id LIMIT ${}", T::TABLE, params.len() + 1);
+    let order = if drive_by_matches { "+name_norm, id" } else { "name_norm, id" };
+    let sql = format!("SELECT * FROM {} {where_} ORDER BY {order} LIMIT ${}", T::TABLE, params.len() + 1);
     let mut query = sqlx::query_as::<_, T>(&sql);
     for p in &params {
         query = query.bind(p);

@@ -310,7 +310,12 @@ pub async fn search(opts: SearchOpts) -> Result<serde_json::Value> {
     }
     .await;
     if let Some(dir) = &fresh.data_dir {
-        let _ = std::fs::remove_dir_all(dir);
+        // TENDERO_BENCH_KEEP=1 keeps the database to look at its query plans.
+        if std::env::var_os("TENDERO_BENCH_KEEP").is_some() {
+            eprintln!("kept {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
     if let Some((admin, name)) = &fresh.pg {
         let _ = store::Db::drop_postgres_database(admin, name).await;
