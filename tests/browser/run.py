@@ -17,6 +17,7 @@ SHOTS = sys.argv[2] if len(sys.argv) > 2 else "target/screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correcto-caballo-42"
+LOGO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "logo.png")
 
 
 def cuit(prefix, number):
@@ -93,6 +94,11 @@ def main():
                 page.screenshot(path=os.path.join(SHOTS, "01-setup.png"), full_page=True)
                 page.click("main button[type=submit]")
                 expect(page.locator(".flash")).to_contain_text("Bienvenido")
+                page.set_input_files("#f-logo", LOGO)
+                page.click("form[action='/company/logo'] button[type=submit]")
+                expect(page.locator(".flash")).to_contain_text("Logo actualizado")
+                expect(page.locator("img.logo")).to_be_visible()
+                assert page.evaluate("document.querySelector('img.logo').naturalWidth") > 0, "the logo does not load"
                 page.screenshot(path=os.path.join(SHOTS, "02-company.png"), full_page=True)
                 # The link is spent: a second visit is refused.
                 other = ctx.new_page()

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod logo;
 pub mod master;
 pub mod testkit;
 pub mod transfer;

@@ -37,6 +37,14 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0002_search_index.postgres.sql"),
         },
     },
+    Migration {
+        version: 3,
+        name: "company_logo",
+        sql: Sql::Each {
+            sqlite: include_str!("../migrations/0003_company_logo.sqlite.sql"),
+            postgres: include_str!("../migrations/0003_company_logo.postgres.sql"),
+        },
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

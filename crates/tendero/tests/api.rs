@@ -275,3 +275,36 @@ async fn the_api_is_documented_and_answers_405_with_allow() {
     assert_eq!(res.status(), StatusCode::OK);
     s.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_company_logo_is_an_image_kept_in_the_database() {
+    for db in databases().await {
+        let s = spawn(db).await;
+        let png = include_bytes!("../../../docs/screenshots/customer.png");
+        let put = |token: String, body: Vec<u8>| {
+            let (http, url) = (s.http.clone(), format!("{}/api/v1/company/logo", s.base));
+            async move { http.put(url).bearer_auth(token).header("content-type", "image/png").body(body).send().await.expect("put").status() }
+        };
+        let (st, _) = s.get("/api/v1/company/logo").await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert_eq!(put(s.token.clone(), png.to_vec()).await, StatusCode::NO_CONTENT);
+        let res = s.http.get(format!("{}/api/v1/company/logo", s.base)).bearer_auth(&s.token).send().await.expect("get");
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert_eq!(res.bytes().await.expect("bytes").as_ref(), png.as_slice(), "{}", s.db.label);
+        // Not an image, too large, or not allowed: refused, and the logo stays.
+        assert_eq!(put(s.token.clone(), b"<svg onload=alert(1)>".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut big = png.to_vec();
+        big.resize(2 * 1024 * 1024, 0);
+        assert_eq!(put(s.token.clone(), big).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let seller = s.token_for("salesperson").await;
+        assert_eq!(put(seller.clone(), png.to_vec()).await, StatusCode::FORBIDDEN);
+        let (st, _) = s.call_as(&seller, Method::GET, "/api/v1/company/logo", None).await;
+        assert_eq!(st, StatusCode::OK, "every role reads the company");
+        let (st, _) = s.call(Method::DELETE, "/api/v1/company/logo", None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, _) = s.get("/api/v1/company/logo").await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert_eq!(app::audit::verify(&s.db.app).await.expect("verify").first_bad, None);
+        s.db.cleanup().await;
+    }
+}

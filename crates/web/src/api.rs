@@ -308,6 +308,25 @@ async fn company_update_h(State(s): State<AppState>, a: ApiActor, ApiJson(i): Ap
     m::update_company(&s.app, &a.actor, &i).await.map(Json).map_err(a.fail(&s))
 }
 
+async fn logo_get_h(State(s): State<AppState>, a: ApiActor) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    match app::logo::get(&s.app, &a.actor).await.map_err(a.fail(&s))? {
+        Some((content_type, bytes)) => Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response()),
+        None => Err(a.fail(&s)(AppError::NotFound)),
+    }
+}
+
+/// The body is the image itself (PNG or JPEG, at most 1 MiB), told by its bytes.
+async fn logo_put_h(State(s): State<AppState>, a: ApiActor, body: axum::body::Bytes) -> Result<StatusCode, ApiError> {
+    app::logo::set(&s.app, &a.actor, &body).await.map_err(a.fail(&s))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn logo_delete_h(State(s): State<AppState>, a: ApiActor) -> Result<StatusCode, ApiError> {
+    app::logo::remove(&s.app, &a.actor).await.map_err(a.fail(&s))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
@@ -349,6 +368,7 @@ async fn not_found(parts: Parts, State(s): State<AppState>) -> ApiError {
 pub fn router() -> Router<AppState> {
     let mut r = Router::new()
         .route("/company", get(company_h).patch(company_update_h))
+        .route("/company/logo", get(logo_get_h).put(logo_put_h).delete(logo_delete_h))
         .route("/search", get(search_h))
         .route("/me", get(me_h))
         .route("/openapi.json", get(crate::openapi::json))

@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::router())
         .merge(pages::router())
+        // Spreadsheet uploads can be large; axum's own 2 MiB default would refuse them.
+        .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(20 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

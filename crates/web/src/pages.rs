@@ -328,6 +328,8 @@ fn values_of<T: serde::Serialize>(t: &T) -> HashMap<String, String> {
 #[template(path = "form.html")]
 struct FormPage {
     l: Layout,
+    logo_card: bool,
+    has_logo: bool,
     error: Option<String>,
     action: String,
     cancel: String,
@@ -494,7 +496,7 @@ async fn form_page<P: Page>(
         hidden.push(("version".to_string(), v.clone()));
     }
     let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (status, render(&FormPage { l, error, action, cancel, hidden, fields })).into_response()
+    (status, render(&FormPage { l, logo_card: false, has_logo: false, error, action, cancel, hidden, fields })).into_response()
 }
 
 async fn new_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -1284,6 +1286,8 @@ async fn language_post(State(s): State<AppState>, u: PageUser, headers: HeaderMa
 #[template(path = "form.html")]
 struct SetupPage {
     l: Layout,
+    logo_card: bool,
+    has_logo: bool,
     error: Option<String>,
     action: String,
     cancel: String,
@@ -1324,7 +1328,7 @@ async fn setup_page(State(s): State<AppState>, headers: HeaderMap, Query(q): Que
     let fields = setup_fields(&l.tr, &values, &FieldErrors::new());
     let error = Some(l.tr.t("setup-intro"));
     let page =
-        render(&SetupPage { l, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token)], fields });
+        render(&SetupPage { l, logo_card: false, has_logo: false, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token)], fields });
     (AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]), page).into_response()
 }
 
@@ -1344,6 +1348,8 @@ async fn setup_post(State(s): State<AppState>, headers: HeaderMap, Form(form): F
             StatusCode::UNPROCESSABLE_ENTITY,
             AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]),
             render(&SetupPage {
+                logo_card: false,
+                has_logo: false,
                 l,
                 error,
                 action: "/setup".into(),
@@ -1504,7 +1510,8 @@ async fn company_page(State(s): State<AppState>, u: PageUser) -> Response {
     if u.actor().can(Action::Update, Resource::Company) {
         let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "nav-company"), "/company");
         let fields = fields(&l.tr, company_specs(), &values, &FieldErrors::new());
-        return render(&FormPage { l, error: None, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields });
+        let has_logo = matches!(app::logo::get(&s.app, u.actor()).await, Ok(Some(_)));
+        return render(&FormPage { l, logo_card: true, has_logo, error: None, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields });
     }
     let l = layout(&s, &u, c.legal_name.clone(), "/company");
     let facts = COMPANY_FIELDS
@@ -1551,7 +1558,7 @@ async fn company_post(State(s): State<AppState>, u: PageUser, Form(form): Form<V
             let error = Some(l.tr.t("error-validation"));
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&FormPage { l, error, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields }),
+                render(&FormPage { l, logo_card: false, has_logo: false, error, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields }),
             )
                 .into_response()
         }
@@ -1608,7 +1615,7 @@ async fn token_new_page(State(s): State<AppState>, u: PageUser) -> Response {
         req(f("name", "text")),
     ];
     let fields = fields(&l.tr, specs, &HashMap::new(), &FieldErrors::new());
-    render(&FormPage { l, error: None, action: "/tokens/new".into(), cancel: "/tokens".into(), hidden: vec![], fields })
+    render(&FormPage { l, logo_card: false, has_logo: false, error: None, action: "/tokens/new".into(), cancel: "/tokens".into(), hidden: vec![], fields })
 }
 
 async fn token_new_post(State(s): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
@@ -1707,6 +1714,53 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
     render(&AuditPage { l, actions: vec![], q: String::new(), archived: false, columns, rows, next: None })
 }
 
+async fn logo_image(State(s): State<AppState>, u: PageUser) -> Response {
+    match app::logo::get(&s.app, u.actor()).await {
+        Ok(Some((content_type, bytes))) => {
+            let ct = HeaderValue::from_str(&content_type).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+            ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"))], bytes).into_response()
+        }
+        Ok(None) => error_page(&s, &u, AppError::NotFound),
+        Err(e) => error_page(&s, &u, e),
+    }
+}
+
+async fn logo_post(State(s): State<AppState>, u: PageUser, mut form: axum::extract::Multipart) -> Response {
+    let (mut csrf, mut bytes) = (String::new(), Vec::new());
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or("").to_string();
+        let Ok(data) = field.bytes().await else { return error_page(&s, &u, AppError::Invalid(FieldErrors::single("logo", "logo-too-large"))) };
+        match name.as_str() {
+            "_csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
+            "logo" => bytes = data.to_vec(),
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &u.session.csrf) {
+        return error_page(&s, &u, AppError::Refused("csrf-invalid"));
+    }
+    match app::logo::set(&s.app, u.actor(), &bytes).await {
+        Ok(()) => Redirect::to("/company?ok=logo").into_response(),
+        Err(AppError::Invalid(f)) => {
+            let tr = u.tr(&s);
+            let text = f.0.values().map(|k| tr.t(k)).collect::<Vec<_>>().join(" ");
+            let l = layout(&s, &u, tr.t("logo-title"), "/company");
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&MessagePage { l, text, secret: None, back: "/company".into() })).into_response()
+        }
+        Err(e) => error_page(&s, &u, e),
+    }
+}
+
+async fn logo_remove(State(s): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if let Err(e) = posted(&u, form) {
+        return error_page(&s, &u, e);
+    }
+    match app::logo::remove(&s.app, u.actor()).await {
+        Ok(()) => Redirect::to("/company?ok=saved").into_response(),
+        Err(e) => error_page(&s, &u, e),
+    }
+}
+
 async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
@@ -1730,6 +1784,8 @@ pub fn router() -> Router<AppState> {
         .route("/setup", get(setup_page).post(setup_post))
         .route("/search", get(search_page))
         .route("/company", get(company_page).post(company_post))
+        .route("/company/logo", get(logo_image).post(logo_post))
+        .route("/company/logo/remove", post(logo_remove))
         .route("/tokens", get(tokens_page))
         .route("/tokens/new", get(token_new_page).post(token_new_post))
         .route("/tokens/{id}", get(token_page))
