@@ -149,3 +149,40 @@ async fn an_administrator_runs_tendero_from_the_command_line() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("TAMPERED at entry 7"), "{out}");
 }
+
+#[test]
+fn analytics_clv_reproduces_the_cdnow_reference() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cdnow");
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shared.join("reference.json")).expect("reference.json")).expect("json");
+    let out = Command::new(BIN)
+        .args(["analytics", "clv", "--transactions"])
+        .arg(shared.join("transactions.csv"))
+        .args(["--calibration-end", "1997-09-30", "--format", "json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let close = |got: &serde_json::Value, want: f64, rel: f64| {
+        let got = got.as_f64().unwrap_or(f64::NAN);
+        assert!(((got - want) / want).abs() < rel, "{got} vs {want}");
+    };
+    close(&report["bgnbd"]["r"], 0.242595, 1e-3);
+    close(&report["bgnbd"]["alpha"], 4.413603, 1e-3);
+    close(&report["bgnbd"]["a"], 0.792922, 1e-3);
+    close(&report["bgnbd"]["b"], 2.425906, 1e-3);
+    assert!((report["bgnbd"]["log_likelihood"].as_f64().unwrap_or(0.0) + 9582.4292).abs() < 1e-3);
+    close(&report["gamma_gamma"]["p"], 6.249572, 1e-3);
+    assert_eq!(report["customers"].as_array().map(Vec::len), Some(2357));
+    let c1 = report["customers"].as_array().and_then(|c| c.iter().find(|c| c["customer_id"] == "1")).cloned().unwrap_or_default();
+    close(&c1["clv"], 36.274, 1e-3);
+    assert!(reference.is_object());
+
+    // A broken file gets the row that is wrong, not a panic.
+    let dir = app::testkit::TempDir::new("tendero-clv");
+    let bad = dir.0.join("bad.csv");
+    std::fs::write(&bad, "customer_id,date,amount\n1,1997-01-01,10.00\n2,1997-13-01,5.00\n").expect("write");
+    let out = Command::new(BIN).args(["analytics", "clv", "--transactions"]).arg(&bad).args(["--calibration-end", "1997-09-30"]).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2"), "{err}");
+}
