@@ -318,7 +318,11 @@ pub async fn search(opts: SearchOpts) -> Result<serde_json::Value> {
         }
     }
     if let Some((admin, name)) = &fresh.pg {
-        let _ = store::Db::drop_postgres_database(admin, name).await;
+        if std::env::var_os("TENDERO_BENCH_KEEP").is_some() {
+            eprintln!("kept database {name}");
+        } else {
+            let _ = store::Db::drop_postgres_database(admin, name).await;
+        }
     }
     result
 }
