@@ -11,7 +11,9 @@ pub fn fold(s: &str) -> String {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
         }
-        if c.is_whitespace() {
+        // Control characters (a NUL from a pasted file or a fuzzer) count as spaces: they
+        // mean nothing in a name and would break the full-text query syntax.
+        if c.is_whitespace() || c.is_control() {
             pending_space = !out.is_empty();
             continue;
         }
@@ -39,6 +41,7 @@ mod tests {
         assert_eq!(fold("  José   PÉREZ "), "jose perez");
         assert_eq!(fold("Ñandú Güemes"), "nandu guemes");
         assert_eq!(fold("CAFÉ"), fold("cafe"));
+        assert_eq!(fold("a\u{0}b\r\nc\u{91}"), "a b c");
     }
 
     #[test]

@@ -210,6 +210,11 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         assert!(items(&list).is_empty(), "{label}: {list}");
         let (_, list) = s.get("/api/v1/products").await;
         assert_eq!(items(&list).len(), 1);
+        // Control characters in a search (found by fuzzing: a NUL broke the full-text query).
+        for path in ["/api/v1/search?q=u%C3%A1V%00%25%5D%0Aabc", "/api/v1/suppliers?archived=true&q=V%C3%B5%0A%00xyz%C2%91"] {
+            let (st, body) = s.get(path).await;
+            assert_eq!(st, StatusCode::OK, "{label} {path}: {body}");
+        }
         // Authentication.
         let res = s.http.get(format!("{}/api/v1/customers", s.base)).send().await.expect("send");
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
