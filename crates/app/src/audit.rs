@@ -9,6 +9,35 @@ use sha2::{Digest, Sha256};
 use store::audit::{self as rows, AuditRow};
 use store::Conn;
 
+/// One change to record, its before and after already serialised.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+impl Change {
+    pub fn new<B: Serialize, A: Serialize>(
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> AppResult<Change> {
+        let json = |e: serde_json::Error| AppError::Internal(e.to_string());
+        Ok(Change {
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            before_json: before.map(serde_json::to_string).transpose().map_err(json)?,
+            after_json: after.map(serde_json::to_string).transpose().map_err(json)?,
+        })
+    }
+}
+
 /// Appends one entry inside the caller's transaction.
 pub async fn record<B: Serialize, A: Serialize>(
     conn: &mut Conn,
@@ -19,46 +48,80 @@ pub async fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> AppResult<()> {
-    let (seq, prev_hash) = rows::next_seq(conn).await?;
-    let json = |e: serde_json::Error| AppError::Internal(e.to_string());
-    let before_json = before.map(serde_json::to_string).transpose().map_err(json)?;
-    let after_json = after.map(serde_json::to_string).transpose().map_err(json)?;
-    let mut row = AuditRow {
-        seq,
-        at: clock::now_text(),
-        actor_id: actor.user_id.clone(),
-        actor_name: actor.username.clone(),
-        action: action.to_string(),
-        entity: entity.to_string(),
-        entity_id: entity_id.to_string(),
-        before_json,
-        after_json,
-        prev_hash,
-        hash: String::new(),
-    };
-    row.hash = entry_hash(&row);
-    rows::append(conn, &row).await?;
+    record_many(conn, actor, vec![Change::new(action, entity, entity_id, before, after)?]).await
+}
+
+/// Appends one entry per change, in order, inside the caller's transaction: the chain is
+/// computed here from one look at its end, and the entries are written together.
+pub async fn record_many(conn: &mut Conn, actor: &Actor, changes: Vec<Change>) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let head = rows::next_seq(conn).await?;
+    rows::append_many(conn, &entries(actor, head, changes)).await?;
     Ok(())
 }
 
+/// The entries of `changes` by `actor`, chained from `head` (the next sequence number and
+/// the hash to chain to, as `store::audit::next_seq` gives them).
+pub fn entries(actor: &Actor, head: (i64, String), changes: Vec<Change>) -> Vec<AuditRow> {
+    let (mut seq, mut prev_hash) = head;
+    let mut out = Vec::with_capacity(changes.len());
+    for c in changes {
+        let mut row = AuditRow {
+            seq,
+            at: clock::now_text(),
+            actor_id: actor.user_id.clone(),
+            actor_name: actor.username.clone(),
+            action: c.action,
+            entity: c.entity,
+            entity_id: c.entity_id,
+            before_json: c.before_json,
+            after_json: c.after_json,
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = entry_hash(&row);
+        prev_hash = row.hash.clone();
+        seq += 1;
+        out.push(row);
+    }
+    out
+}
+
 /// The hash of an entry: SHA-256 over the previous hash and every field, serialised as a
-/// JSON array so that no two different entries share an input.
+/// JSON array so that no two different entries share an input. The array is written
+/// straight into the hash (the same bytes `serde_json::json!([…]).to_string()` gives).
 pub fn entry_hash(row: &AuditRow) -> String {
-    let fields = serde_json::json!([
-        row.prev_hash,
+    let fields = (
+        &row.prev_hash,
         row.seq,
-        row.at,
-        row.actor_id,
-        row.actor_name,
-        row.action,
-        row.entity,
-        row.entity_id,
-        row.before_json,
-        row.after_json
-    ]);
-    let mut h = Sha256::new();
-    h.update(fields.to_string().as_bytes());
-    hex::encode(h.finalize())
+        &row.at,
+        &row.actor_id,
+        &row.actor_name,
+        &row.action,
+        &row.entity,
+        &row.entity_id,
+        &row.before_json,
+        &row.after_json,
+    );
+    let mut h = HashWriter(Sha256::new());
+    // Writing into a hash cannot fail, nor can serialising strings, numbers and nulls.
+    let _ = serde_json::to_writer(&mut h, &fields);
+    hex::encode(h.0.finalize())
+}
+
+/// `io::Write` into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,4 +223,43 @@ fn to_history(r: AuditRow) -> HistoryEntry {
         }
     }
     HistoryEntry { seq: r.seq, at: r.at, actor: r.actor_name, action: r.action, changes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash input is the one entries have always been hashed with, so that older
+    /// trails still verify.
+    #[test]
+    fn entry_hash_is_sha256_of_the_json_array() {
+        let row = AuditRow {
+            seq: 42,
+            at: "2024-03-15T10:00:00.000001Z".into(),
+            actor_id: None,
+            actor_name: "cli:ana \"la\" jefa\n".into(),
+            action: "update".into(),
+            entity: "party".into(),
+            entity_id: "0190-ñ".into(),
+            before_json: Some(r#"{"name":"Pérez \"Hnos\"","tags":["a"],"x":null}"#.into()),
+            after_json: None,
+            prev_hash: "0".repeat(64),
+            hash: String::new(),
+        };
+        let fields = serde_json::json!([
+            row.prev_hash,
+            row.seq,
+            row.at,
+            row.actor_id,
+            row.actor_name,
+            row.action,
+            row.entity,
+            row.entity_id,
+            row.before_json,
+            row.after_json
+        ]);
+        let mut h = Sha256::new();
+        h.update(fields.to_string().as_bytes());
+        assert_eq!(entry_hash(&row), hex::encode(h.finalize()));
+    }
 }

@@ -581,23 +581,47 @@ pub async fn create_party(app: &App, actor: &Actor, role: PartyRole, input: &Par
     Ok(out)
 }
 
-/// Creates a party inside the caller's transaction (imports create many in one).
+/// Creates a party inside the caller's transaction.
 pub async fn create_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, role: PartyRole, input: &PartyIn) -> AppResult<Party> {
+    let mut e = FieldErrors::new();
+    let salesperson_id = check_salesperson(tx, &mut e, input.salesperson_id.as_deref()).await?;
+    let row = new_party_row(actor, company, role, input, salesperson_id, e)?;
+    rows::insert(tx, &row).await?;
+    let out = party_of(row, company.decimals());
+    audit::record(tx, actor, "create", "party", &out.id, None::<&Party>, Some(&out)).await?;
+    Ok(out)
+}
+
+/// The row of a new party, checked as every creation checks it: the permission, the right
+/// to set credit terms, then every field. `salesperson_id` is `input.salesperson_id` as
+/// [`check_salesperson`] found it, with its problem (if any) in `e`; imports, whose rows
+/// name no salesperson, pass `None` and no problem and check the rest without the database.
+pub(crate) fn new_party_row(
+    actor: &Actor,
+    company: &Company,
+    role: PartyRole,
+    input: &PartyIn,
+    salesperson_id: Option<String>,
+    mut e: FieldErrors,
+) -> AppResult<PartyRow> {
     actor.authorize(Action::Create, role.resource())?;
     if (input.credit_limit.as_deref().is_some_and(|c| !c.trim().is_empty()) || input.payment_terms_days.is_some_and(|d| d != 0))
         && !actor.can(Action::Update, Resource::CreditTerms)
     {
         return Err(AppError::Forbidden);
     }
-    let data = party::validate_party(&party_input(input, None), company.scheme(), company.decimals());
-    let mut e = data.as_ref().err().cloned().unwrap_or_default();
-    let salesperson_id = check_salesperson(tx, &mut e, input.salesperson_id.as_deref()).await?;
-    let data = data.map_err(|_| AppError::Invalid(e.clone()))?;
-    if !e.is_empty() {
-        return Err(AppError::Invalid(e));
-    }
+    let data = match party::validate_party(&party_input(input, None), company.scheme(), company.decimals()) {
+        Ok(data) if e.is_empty() => data,
+        Ok(_) => return Err(AppError::Invalid(e)),
+        Err(invalid) => {
+            for (field, key) in &invalid.0 {
+                e.add(field, key);
+            }
+            return Err(AppError::Invalid(e));
+        }
+    };
     let now = clock::now_text();
-    let row = PartyRow {
+    Ok(PartyRow {
         id: new_id(),
         is_customer: i64::from(input.is_customer.unwrap_or(role == PartyRole::Customer)),
         is_supplier: i64::from(input.is_supplier.unwrap_or(role == PartyRole::Supplier)),
@@ -609,11 +633,7 @@ pub async fn create_party_tx(tx: &mut Conn, actor: &Actor, company: &Company, ro
         updated_at: now,
         version: 1,
         ..party_row(data)
-    };
-    rows::insert(tx, &row).await?;
-    let out = party_of(row, company.decimals());
-    audit::record(tx, actor, "create", "party", &out.id, None::<&Party>, Some(&out)).await?;
-    Ok(out)
+    })
 }
 
 /// The row fields that come from validated data.
@@ -746,21 +766,38 @@ pub async fn find_party_tx(
     tax_id: Option<&str>,
     code: Option<&str>,
 ) -> AppResult<Option<Party>> {
-    let scheme = tax_scheme.and_then(TaxScheme::from_code).unwrap_or_else(|| company.scheme());
     let d = company.decimals();
-    if let Some(t) = tax_id.map(str::trim).filter(|t| !t.is_empty()) {
-        if let Ok(t) = domain::taxid::TaxId::parse(scheme, t) {
-            if let Some(r) = rows::find_by::<PartyRow>(tx, "tax_id", t.as_str()).await? {
-                return Ok(Some(party_of(r, d)));
-            }
+    let (tax_id, code) = party_keys(company, tax_scheme, tax_id, code);
+    if let Some(t) = tax_id {
+        if let Some(r) = rows::find_by::<PartyRow>(tx, "tax_id", &t).await? {
+            return Ok(Some(party_of(r, d)));
         }
     }
-    if let Some(c) = code.map(str::trim).filter(|c| !c.is_empty()) {
-        if let Some(r) = rows::find_by::<PartyRow>(tx, "code", &c.to_uppercase()).await? {
+    if let Some(c) = code {
+        if let Some(r) = rows::find_by::<PartyRow>(tx, "code", &c).await? {
             return Ok(Some(party_of(r, d)));
         }
     }
     Ok(None)
+}
+
+/// A party's natural keys as stored: the tax id in its canonical form (when it is one) and
+/// the code in capitals (when there is one). [`find_party_tx`] looks for the first, then
+/// the second.
+pub fn party_keys(
+    company: &Company,
+    tax_scheme: Option<&str>,
+    tax_id: Option<&str>,
+    code: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let scheme = tax_scheme.and_then(TaxScheme::from_code).unwrap_or_else(|| company.scheme());
+    let tax_id = tax_id
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .and_then(|t| domain::taxid::TaxId::parse(scheme, t).ok())
+        .map(|t| t.as_str().to_string());
+    let code = code.map(str::trim).filter(|c| !c.is_empty()).map(str::to_uppercase);
+    (tax_id, code)
 }
 
 /// The company inside a transaction (imports read it once).
@@ -1212,7 +1249,7 @@ pub struct Product {
     pub version: i64,
 }
 
-fn product_of(r: ProductRow, d: u32) -> Product {
+pub(crate) fn product_of(r: ProductRow, d: u32) -> Product {
     Product {
         id: r.id,
         code: r.code,
@@ -1253,6 +1290,13 @@ pub struct ProductIn {
     pub version: Option<i64>,
 }
 
+impl ProductIn {
+    /// `archived`, or else the opposite of `active`.
+    fn archive_flag(&self) -> Option<bool> {
+        self.archived.or(self.active.map(|a| !a))
+    }
+}
+
 pub async fn list_products(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Page<Product>> {
     actor.authorize(Action::Read, Resource::Products)?;
     let mut conn = app.db.reader().await?;
@@ -1278,13 +1322,17 @@ pub async fn save_product(app: &App, actor: &Actor, id: Option<&str>, input: &Pr
 
 /// The article with this code.
 pub async fn find_product_tx(tx: &mut Conn, decimals: u32, code: &str) -> AppResult<Option<Product>> {
-    Ok(rows::find_by::<ProductRow>(tx, "code", &code.trim().to_uppercase()).await?.map(|r| product_of(r, decimals)))
+    Ok(rows::find_by::<ProductRow>(tx, "code", &product_key(code)).await?.map(|r| product_of(r, decimals)))
+}
+
+/// An article's code as stored (the key [`find_product_tx`] looks for).
+pub fn product_key(code: &str) -> String {
+    code.trim().to_uppercase()
 }
 
 /// Creates (`id` = None) or changes an article inside the caller's transaction.
 pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&str>, input: &ProductIn) -> AppResult<Product> {
-    let archive_flag = input.archived.or(input.active.map(|a| !a));
-    let archiving = archive_flag == Some(true) && input.name.is_none() && input.code.is_none();
+    let archiving = input.archive_flag() == Some(true) && input.name.is_none() && input.code.is_none();
     let action = match id {
         None => Action::Create,
         Some(_) if archiving => Action::Archive,
@@ -1300,8 +1348,35 @@ pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&s
             return Err(AppError::Conflict);
         }
     }
+    // Whether the tax rate the input names (if any) exists and is not archived.
+    let rate_known = match input.tax_rate_id.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(parse_id) {
+        Some(Ok(t)) => rows::get::<TaxRateRow>(tx, &t).await?.is_some_and(|r| r.archived_at.is_none()),
+        Some(Err(_)) => false,
+        None => true,
+    };
     let before = old.clone().map(|o| product_of(o, d));
-    let b = before.as_ref();
+    let row = product_row(old.as_ref().zip(before.as_ref()), input, d, rate_known)?;
+    match &old {
+        None => rows::insert(tx, &row).await?,
+        Some(_) => rows::update(tx, &row).await?,
+    }
+    let after = product_of(ProductRow { version: row.version + i64::from(old.is_some()), ..row }, d);
+    audit::record(tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after)).await?;
+    Ok(after)
+}
+
+/// The row of a new article, checked as [`save_product_tx`] checks one; `rate_known` says
+/// whether the tax rate `input` names (if any) exists and is not archived.
+pub(crate) fn new_product_row(actor: &Actor, input: &ProductIn, d: u32, rate_known: bool) -> AppResult<ProductRow> {
+    actor.authorize(Action::Create, Resource::Products)?;
+    product_row(None, input, d, rate_known)
+}
+
+/// The row [`save_product_tx`] writes: `input` over the article as it was (`old`, as a row
+/// and as shown; `None` for a new one), every field validated.
+fn product_row(old: Option<(&ProductRow, &Product)>, input: &ProductIn, d: u32, rate_known: bool) -> AppResult<ProductRow> {
+    let b = old.map(|(_, b)| b);
+    let old = old.map(|(o, _)| o);
     let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
     let data = product::validate_product(
         &ProductInput {
@@ -1319,10 +1394,10 @@ pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&s
     );
     let mut e = data.as_ref().err().cloned().unwrap_or_default();
     let tax_rate_id = match input.tax_rate_id.as_deref().map(str::trim) {
-        None => old.as_ref().and_then(|o| o.tax_rate_id.clone()),
+        None => old.and_then(|o| o.tax_rate_id.clone()),
         Some("") => None,
         Some(t) => match parse_id(t) {
-            Ok(t) if rows::get::<TaxRateRow>(tx, &t).await?.is_some_and(|r| r.archived_at.is_none()) => Some(t),
+            Ok(t) if rate_known => Some(t),
             _ => {
                 e.add("tax_rate_id", "tax-rate-unknown");
                 None
@@ -1334,8 +1409,8 @@ pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&s
         return Err(AppError::Invalid(e));
     }
     let now = clock::now_text();
-    let row = ProductRow {
-        id: old.as_ref().map(|o| o.id.clone()).unwrap_or_else(new_id),
+    Ok(ProductRow {
+        id: old.map(|o| o.id.clone()).unwrap_or_else(new_id),
         search_text: search_text(&[Some(&data.name), Some(&data.code), data.barcode.as_deref(), data.category.as_deref()]),
         name_norm: fold(&data.name),
         code: data.code,
@@ -1348,22 +1423,15 @@ pub async fn save_product_tx(tx: &mut Conn, actor: &Actor, d: u32, id: Option<&s
         cost: data.cost_minor,
         tax_rate_id,
         category: data.category,
-        archived_at: match (archive_flag, old.as_ref()) {
+        archived_at: match (input.archive_flag(), old) {
             (Some(false), _) => None,
             (Some(true), o) => o.and_then(|o| o.archived_at.clone()).or_else(|| Some(now.clone())),
             (None, o) => o.and_then(|o| o.archived_at.clone()),
         },
-        created_at: old.as_ref().map(|o| o.created_at.clone()).unwrap_or_else(|| now.clone()),
+        created_at: old.map(|o| o.created_at.clone()).unwrap_or_else(|| now.clone()),
         updated_at: now,
-        version: old.as_ref().map_or(1, |o| o.version),
-    };
-    match &old {
-        None => rows::insert(tx, &row).await?,
-        Some(_) => rows::update(tx, &row).await?,
-    }
-    let after = product_of(ProductRow { version: row.version + i64::from(old.is_some()), ..row }, d);
-    audit::record(tx, actor, if old.is_some() { "update" } else { "create" }, "product", &after.id, before.as_ref(), Some(&after)).await?;
-    Ok(after)
+        version: old.map_or(1, |o| o.version),
+    })
 }
 
 // ---------------------------------------------------------------- global search

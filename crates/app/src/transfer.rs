@@ -8,25 +8,29 @@
 //! English (`Razón social`, `CUIT`, `Precio de venta`, `tax_id`…); a column that means
 //! nothing to Tendero is an error that names it: nothing in a file is silently ignored.
 //!
-//! **Importing** (`import`): one database transaction for the whole file, one savepoint
-//! per row. Rows are matched to existing records by their natural key (parties: tax id,
-//! else code, else — for a row with neither — a name only one party has; articles: code),
-//! so importing the same file twice creates nothing the second time. A row whose values
-//! would change nothing is counted as `unchanged` and not written (no new version, no
-//! audit entry). Columns absent from the file leave the record's fields as they are; an
-//! *empty cell* in a present column clears the field (tags, notes…) or resets it to its
-//! default (price 0, unit "u", kind goods) — except an empty tax scheme, which means the
-//! company's. An archived record named by a row is restored. A party named in a file of
-//! the other role (a customer in a suppliers file) becomes both. The same key twice in one file is an
-//! error on the second row (`import-duplicate-row`), not a silent merge.
+//! **Importing** (`import`): one database transaction for the whole file. Rows go by
+//! chunks of 500, each in a savepoint: the records their keys name are read with one query
+//! per key, new records are checked in memory and written with one INSERT (and their audit
+//! entries with another); a row that changes a record goes on its own, in a savepoint of
+//! its own (see `import_chunk`). Rows are matched to existing records by their natural key
+//! (parties: tax id, else code, else — for a row with neither — a name only one party
+//! has; articles: code), so importing the same file twice creates nothing the second
+//! time. A row whose values would change nothing is counted as `unchanged` and not
+//! written (no new version, no audit entry). Columns absent from the file leave the
+//! record's fields as they are; an *empty cell* in a present column clears the field
+//! (tags, notes…) or resets it to its default (price 0, unit "u", kind goods) — except an
+//! empty tax scheme, which means the company's. An archived record named by a row is
+//! restored. A party named in a file of the other role (a customer in a suppliers file)
+//! becomes both. The same key twice in one file is an error on the second row
+//! (`import-duplicate-row`), not a silent merge.
 //!
 //! Without `skip_bad_rows` one bad row rolls back everything, but every row is still
 //! checked so that the report lists all problems at once (up to [`MAX_ERRORS`]). With
-//! `skip_bad_rows` each bad row is rolled back alone (its savepoint) and the good ones are
-//! kept. `dry_run` does all the work and rolls back at the end, so duplicates within the
-//! file and against the database are found exactly as in a real import. The counts in the
-//! report always say what the rows did (or would have done); `applied` says whether it
-//! was kept.
+//! `skip_bad_rows` each bad row is left out alone (it is refused before it is written, or
+//! rolled back to its savepoint) and the good ones are kept. `dry_run` does all the work
+//! and rolls back at the end, so duplicates within the file and against the database are
+//! found exactly as in a real import. The counts in the report always say what the rows
+//! did (or would have done); `applied` says whether it was kept.
 //!
 //! **Exporting** (`export`): every non-archived record, with Spanish headers that
 //! `read_table` reads back, so that export → edit → import round-trips. CSV is written
@@ -47,12 +51,14 @@ use domain::access::{Action, Resource};
 use domain::money::{self, format_scaled, PERCENT_SCALE};
 use domain::party::{self, ContactInput, PartyInput};
 use domain::product::{self, ProductInput};
-use domain::taxid::{TaxId, TaxScheme};
+use domain::taxid::TaxScheme;
 use domain::text::fold;
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use store::master::{self as rows, ContactRow, PartyRow, TaxRateRow};
+use std::future::Future;
+use std::task::Poll;
+use store::master::{self as rows, ContactRow, PartyRow, ProductRow, Record, TaxRateRow};
 use store::{Conn, StoreError};
 
 /// At most this many row errors are reported; past it an import without `skip_bad_rows`
@@ -698,11 +704,248 @@ fn store_err(e: sqlx::Error) -> AppError {
     AppError::from(StoreError::from(e))
 }
 
+/// At most this many rows go in one chunk; fewer when the database's limit on bound values
+/// allows fewer new records in one INSERT. One INSERT per chunk also means one batch for
+/// the search index (SQLite's FTS5 writes out what a statement added when the next one
+/// starts), and larger batches cost it less.
+const MAX_CHUNK: usize = 2000;
+
+/// What every row of an import needs.
+struct Ctx<'a> {
+    actor: &'a Actor,
+    /// `None` for articles.
+    role: Option<PartyRole>,
+    company: Company,
+    rates: Vec<TaxRateRow>,
+    cols: Columns,
+    skip_bad_rows: bool,
+    total: usize,
+    progress: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+/// A non-blank data row: its number (from 1) and its cells.
+type Cells<'t> = (usize, &'t [String]);
+
+/// A row of a file, read: what it says, the problems found reading it, and its keys.
+struct Line<I> {
+    input: I,
+    problems: Problems,
+    /// The row's value, as stored, in each of its kind's unique columns ([`Kind::UNIQUE`]).
+    keys: [Option<String>; 2],
+    /// The field the row is matched by (named by `import-duplicate-row`); `None` for a
+    /// party with neither tax id nor code, which is matched by its name.
+    key_field: Option<&'static str>,
+}
+
+/// What one row came to: what it did, or its problems (then it changed nothing).
+enum RowEnd {
+    Done(Outcome),
+    Bad(Problems),
+}
+
+/// The report so far and the records the rows have named (a second row naming one is an
+/// `import-duplicate-row`).
+#[derive(Default)]
+struct Tally {
+    report: ImportReport,
+    touched: HashSet<String>,
+    failed: bool,
+    /// The records named by the rows of the current chunk (undone if the chunk is redone).
+    touched_in_chunk: Vec<String>,
+    /// The last row index `progress` was called with.
+    reported: usize,
+}
+
+impl Tally {
+    /// Calls `progress` for every [`PROGRESS_EVERY`] rows up to the row of index `i` (from
+    /// 0), once each: before that row is imported, as a row-by-row loop would.
+    fn progress(&mut self, ctx: &Ctx<'_>, i: usize) {
+        while self.reported + PROGRESS_EVERY <= i {
+            self.reported += PROGRESS_EVERY;
+            (ctx.progress)(self.reported, ctx.total);
+        }
+    }
+
+    /// Counts a row; true when the import must stop (too many errors to go on).
+    fn add(&mut self, skip_bad_rows: bool, row: usize, end: RowEnd) -> bool {
+        self.report.rows += 1;
+        let id = match end {
+            RowEnd::Done(Outcome::Created(id)) => {
+                self.report.created += 1;
+                id
+            }
+            RowEnd::Done(Outcome::Updated(id)) => {
+                self.report.updated += 1;
+                id
+            }
+            RowEnd::Done(Outcome::Unchanged(id)) => {
+                self.report.unchanged += 1;
+                id
+            }
+            RowEnd::Bad(mut problems) => {
+                if skip_bad_rows {
+                    self.report.skipped += 1;
+                } else {
+                    self.failed = true;
+                }
+                problems.sort();
+                for (field, key) in problems {
+                    if self.report.errors.len() < MAX_ERRORS {
+                        self.report.errors.push(RowError { row, field, key });
+                    }
+                }
+                if !skip_bad_rows && self.report.errors.len() >= MAX_ERRORS {
+                    self.report.errors.push(RowError { row, field: None, key: "import-too-many-errors".into() });
+                    return true;
+                }
+                return false;
+            }
+        };
+        self.touched.insert(id.clone());
+        self.touched_in_chunk.push(id);
+        false
+    }
+}
+
+/// Why the bulk path of a chunk stopped: the database refused its bulk writes (the chunk
+/// is then imported again row by row), or the import fails.
+enum Halt {
+    Redo,
+    Fail(AppError),
+}
+
+impl From<AppError> for Halt {
+    fn from(e: AppError) -> Self {
+        Halt::Fail(e)
+    }
+}
+
+impl From<StoreError> for Halt {
+    fn from(e: StoreError) -> Self {
+        Halt::Fail(e.into())
+    }
+}
+
+/// What the bulk path needs of a kind of record: parties (in a role) or articles.
+trait Kind {
+    type Input;
+    type Row: rows::Record + Clone;
+    /// The record as the use cases show it (and the audit trail records it).
+    type Shown: Serialize;
+    /// The entity in the audit trail.
+    const ENTITY: &'static str;
+    /// Unique columns. The first [`Kind::FINDING`] name the record a row is matched by,
+    /// looked for in that order; a new record needs all of them free.
+    const UNIQUE: [&'static str; 2];
+    const FINDING: usize;
+    fn read(&self, ctx: &Ctx<'_>, cells: &[String]) -> Line<Self::Input>;
+    fn shown(row: Self::Row, decimals: u32) -> Self::Shown;
+    /// A record's values in the unique columns.
+    fn unique(row: &Self::Row) -> [Option<&str>; 2];
+    /// What the row does to the record `old` its key found.
+    fn plan(&self, ctx: &Ctx<'_>, line: &mut Line<Self::Input>, old: &Self::Shown, touched: &HashSet<String>) -> AppResult<Plan<()>>;
+    /// The record the row creates, checked as the use case checks it.
+    fn create(&self, ctx: &Ctx<'_>, line: &Line<Self::Input>) -> AppResult<Self::Row>;
+}
+
+/// A row of a chunk, read, with the record it would create when that was worked out ahead.
+struct Prep<'t, K: Kind> {
+    row: usize,
+    cells: &'t [String],
+    line: Line<K::Input>,
+    new: Option<AppResult<(K::Row, audit::Change)>>,
+}
+
+/// Reads the rows of a chunk; `ahead`: also works out the record each would create (done
+/// while the database writes the chunk before, when most rows are new ones).
+fn prepare<'t, K: Kind>(kind: &K, ctx: &Ctx<'_>, cells: &[Cells<'t>], ahead: bool) -> Vec<Prep<'t, K>> {
+    cells
+        .iter()
+        .map(|&(row, cells)| {
+            let line = kind.read(ctx, cells);
+            let new = (ahead && line.key_field.is_some()).then(|| new_record(kind, ctx, &line));
+            Prep { row, cells, line, new }
+        })
+        .collect()
+}
+
+/// The record a row creates and its audit entry, as the use case writes them.
+fn new_record<K: Kind>(kind: &K, ctx: &Ctx<'_>, line: &Line<K::Input>) -> AppResult<(K::Row, audit::Change)> {
+    let row = kind.create(ctx, line)?;
+    let shown = K::shown(row.clone(), ctx.company.decimals());
+    let change = audit::Change::new("create", K::ENTITY, row.id(), None::<&K::Shown>, Some(&shown))?;
+    Ok((row, change))
+}
+
+/// Work to do while the database writes: reading the next chunk.
+struct ReadAhead<F, R> {
+    work: Option<F>,
+    done: Option<R>,
+}
+
+impl<F: FnOnce(bool) -> R, R> ReadAhead<F, R> {
+    /// Awaits `fut`, doing `first` and then the work (the first time) meanwhile. `fut` is
+    /// polled first, so that its statements are on their way (to SQLite's worker thread or
+    /// the PostgreSQL server) before the work takes this thread.
+    async fn during<T>(&mut self, fut: impl Future<Output = T>, first: impl FnOnce(), arg: bool) -> T {
+        let mut fut = std::pin::pin!(fut);
+        let polled = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+        first();
+        if let Some(work) = self.work.take() {
+            self.done = Some(work(arg));
+        }
+        match polled {
+            Poll::Ready(out) => out,
+            Poll::Pending => fut.await,
+        }
+    }
+}
+
+/// New records of a chunk and their audit entries, written together.
+struct Pending<T> {
+    rows: Vec<T>,
+    changes: Vec<audit::Change>,
+}
+
+impl<T: rows::Record> Pending<T> {
+    /// Writes what is pending, reading ahead meanwhile. A refusal (a value some other
+    /// record has, which the checks before could not see) means the chunk is redone row by
+    /// row.
+    async fn flush<F: FnOnce(bool) -> R, R>(
+        &mut self,
+        conn: &mut Conn,
+        actor: &Actor,
+        ahead: &mut ReadAhead<F, R>,
+        arg: bool,
+    ) -> Result<(), Halt> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let head = store::audit::next_seq(conn).await.map_err(|_| Halt::Redo)?;
+        let (new, changes) = (std::mem::take(&mut self.rows), std::mem::take(&mut self.changes));
+        // The audit entries are chained while the records are written.
+        let (chained, entries) = tokio::sync::oneshot::channel::<Vec<store::audit::AuditRow>>();
+        let write = async {
+            rows::insert_many(conn, &new).await?;
+            let entries = entries.await.map_err(|e| StoreError::Other(e.to_string()))?;
+            store::audit::append_many(conn, &entries).await
+        };
+        let chain = || {
+            let _ = chained.send(audit::entries(actor, head, changes));
+        };
+        ahead.during(write, chain, arg).await.map_err(|_| Halt::Redo)
+    }
+}
+
 /// Imports a table of customers, suppliers or articles in one transaction (see the module
 /// documentation for the rules). `progress(done, total)` is called every
 /// [`PROGRESS_EVERY`] rows and at the end. A permission refused on any row aborts the
 /// whole import with `Forbidden`; a file whose columns do not fit the kind is `Invalid`
 /// with one entry per column.
+///
+/// Rows go by chunks (see [`import_chunk`]): the report, the records and the audit trail
+/// are those of importing the rows one after another, only written with far fewer
+/// statements.
 pub async fn import(
     app: &App,
     actor: &Actor,
@@ -717,94 +960,234 @@ pub async fn import(
     }
     let cols = resolve_columns(kind, table).map_err(file_error)?;
     let total = table.rows.len();
-    let mut report = ImportReport::default();
     let mut tx = app.db.begin().await?;
     let company = master::company_tx(&mut tx).await?;
     let rates = if cols.has(Field::TaxRate) { rows::list_tax_rates(&mut tx, false).await? } else { Vec::new() };
-    let mut touched: HashSet<String> = HashSet::new();
-    let mut failed = false;
-    for (i, cells) in table.rows.iter().enumerate() {
-        let row = i + 1;
-        if i > 0 && i % PROGRESS_EVERY == 0 {
-            progress(i, total);
-        }
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        report.rows += 1;
-        let mut problems: Problems = Vec::new();
-        let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(store_err)?;
-        let result = match kind.role() {
-            Some(role) => party_row(&mut sp, actor, &company, role, &cols, cells, &touched, &mut problems).await,
-            None => product_row(&mut sp, actor, &company, &rates, &cols, cells, &touched, &mut problems).await,
-        };
-        let outcome = match result {
-            Ok(o) if problems.is_empty() => {
-                sp.commit().await.map_err(store_err)?;
-                Some(o)
-            }
-            Ok(_) => {
-                sp.rollback().await.map_err(store_err)?;
-                None
-            }
-            Err(e) => {
-                sp.rollback().await.map_err(store_err)?;
-                match e {
-                    AppError::Invalid(fields) => {
-                        for (field, key) in fields.0 {
-                            let field = if field == "tax_rate_id" { "tax_rate".to_string() } else { field };
-                            if !problems.iter().any(|(f, _)| f.as_deref() == Some(field.as_str())) {
-                                problems.push((Some(field), key));
-                            }
-                        }
-                    }
-                    AppError::Conflict => problems.push((None, "record-conflict".into())),
-                    AppError::NotFound => problems.push((None, "record-not-found".into())),
-                    other => return Err(other),
-                }
-                None
-            }
-        };
-        match outcome {
-            Some(Outcome::Created(id)) => {
-                report.created += 1;
-                touched.insert(id);
-            }
-            Some(Outcome::Updated(id)) => {
-                report.updated += 1;
-                touched.insert(id);
-            }
-            Some(Outcome::Unchanged(id)) => {
-                report.unchanged += 1;
-                touched.insert(id);
-            }
-            None => {
-                if opts.skip_bad_rows {
-                    report.skipped += 1;
-                } else {
-                    failed = true;
-                }
-                problems.sort();
-                for (field, key) in problems {
-                    if report.errors.len() < MAX_ERRORS {
-                        report.errors.push(RowError { row, field, key });
-                    }
-                }
-                if !opts.skip_bad_rows && report.errors.len() >= MAX_ERRORS {
-                    report.errors.push(RowError { row, field: None, key: "import-too-many-errors".into() });
-                    break;
-                }
-            }
-        }
+    let ctx = Ctx { actor, role: kind.role(), company, rates, cols, skip_bad_rows: opts.skip_bad_rows, total, progress };
+    let mut tally = Tally::default();
+    match kind.role() {
+        Some(role) => import_chunks(&mut tx, &ctx, &Parties(role), table, &mut tally).await?,
+        None => import_chunks(&mut tx, &ctx, &Products, table, &mut tally).await?,
     }
     progress(total, total);
-    report.applied = !opts.dry_run && !failed;
+    let mut report = tally.report;
+    report.applied = !opts.dry_run && !tally.failed;
     if report.applied {
         tx.commit().await.map_err(store_err)?;
     } else {
         tx.rollback().await.map_err(store_err)?;
     }
     Ok(report)
+}
+
+/// The table chunk by chunk; each chunk is read while the one before is written.
+async fn import_chunks<K: Kind>(conn: &mut Conn, ctx: &Ctx<'_>, kind: &K, table: &Table, tally: &mut Tally) -> AppResult<()> {
+    let per = rows::rows_per_insert::<K::Row>(conn).min(MAX_CHUNK);
+    let chunk = |c: usize| -> Vec<Cells> {
+        let first = c * per;
+        let rows = table.rows.get(first..(first + per).min(table.rows.len())).unwrap_or_default();
+        rows.iter()
+            .enumerate()
+            .map(|(j, cells)| (first + j + 1, cells.as_slice()))
+            .filter(|(_, cells)| !cells.iter().all(|c| c.trim().is_empty()))
+            .collect()
+    };
+    let chunks = table.rows.len().div_ceil(per);
+    let (mut cells, mut read) = (chunk(0), None);
+    for c in 0..chunks {
+        let next = chunk(c + 1);
+        let preps = read.take().unwrap_or_else(|| prepare(kind, ctx, &cells, false));
+        let last = ((c + 1) * per).min(table.rows.len()) - 1;
+        let mut ahead = ReadAhead { work: (c + 1 < chunks).then_some(|new: bool| prepare(kind, ctx, &next, new)), done: None };
+        if import_chunk(conn, ctx, kind, Chunk { cells: &cells, preps, last }, tally, &mut ahead).await? {
+            break;
+        }
+        read = ahead.done.take();
+        drop(ahead);
+        cells = next;
+    }
+    Ok(())
+}
+
+/// The rows of a chunk: their cells, the same rows read, and the index (from 0) of the
+/// chunk's last row in the table (blank or not).
+struct Chunk<'c, 't, K: Kind> {
+    cells: &'c [Cells<'t>],
+    preps: Vec<Prep<'t, K>>,
+    last: usize,
+}
+
+/// Imports a chunk of rows inside a savepoint. Rows that create a record are checked in
+/// memory (the records the chunk's keys name are read at once) and written together; the
+/// others (changes, rows matched by name, rows naming a record this import wrote) go one
+/// by one through [`import_row`], after what is pending has been written, so that each row
+/// sees the rows before it as it would alone. If the database refuses the bulk writes,
+/// the chunk is undone and imported again row by row, which names the row and its problem
+/// exactly. Returns whether to stop (too many errors).
+async fn import_chunk<'t, K: Kind, F: FnOnce(bool) -> R, R>(
+    conn: &mut Conn,
+    ctx: &Ctx<'_>,
+    kind: &K,
+    chunk: Chunk<'_, 't, K>,
+    tally: &mut Tally,
+    ahead: &mut ReadAhead<F, R>,
+) -> AppResult<bool> {
+    let Chunk { cells, preps, last } = chunk;
+    let (report, failed) = (tally.report.clone(), tally.failed);
+    tally.touched_in_chunk.clear();
+    let mut sp = sqlx::Connection::begin(&mut *conn).await.map_err(store_err)?;
+    match in_bulk(&mut sp, ctx, kind, preps, last, tally, ahead).await {
+        Ok(stop) => {
+            sp.commit().await.map_err(store_err)?;
+            Ok(stop)
+        }
+        Err(Halt::Fail(e)) => Err(e),
+        Err(Halt::Redo) => {
+            sp.rollback().await.map_err(store_err)?;
+            (tally.report, tally.failed) = (report, failed);
+            for id in tally.touched_in_chunk.drain(..) {
+                tally.touched.remove(&id);
+            }
+            for &(row, cells) in cells {
+                tally.progress(ctx, row - 1);
+                let end = import_row(conn, ctx, cells, &tally.touched).await?;
+                if tally.add(ctx.skip_bad_rows, row, end) {
+                    return Ok(true);
+                }
+            }
+            tally.progress(ctx, last);
+            Ok(false)
+        }
+    }
+}
+
+/// The bulk path of a chunk (see [`import_chunk`]).
+async fn in_bulk<K: Kind, F: FnOnce(bool) -> R, R>(
+    conn: &mut Conn,
+    ctx: &Ctx<'_>,
+    kind: &K,
+    preps: Vec<Prep<'_, K>>,
+    last: usize,
+    tally: &mut Tally,
+    ahead: &mut ReadAhead<F, R>,
+) -> Result<bool, Halt> {
+    let d = ctx.company.decimals();
+    // The records the chunk's keys name, and which value of a unique column is whose.
+    let mut claims: [HashMap<String, String>; 2] = Default::default();
+    let mut known = HashMap::new();
+    for (i, column) in K::UNIQUE.into_iter().enumerate() {
+        let values: Vec<String> = preps.iter().filter_map(|p| p.line.keys[i].clone()).collect();
+        if values.is_empty() {
+            continue;
+        }
+        for r in rows::find_many::<K::Row>(conn, column, &values).await? {
+            for (claim, value) in claims.iter_mut().zip(K::unique(&r)) {
+                claim.extend(value.map(|v| (v.to_string(), r.id().to_string())));
+            }
+            known.insert(r.id().to_string(), K::shown(r, d));
+        }
+    }
+    let (n, mut created, mut stop) = (preps.len(), 0, false);
+    let mut pending = Pending { rows: Vec::new(), changes: Vec::new() };
+    for mut p in preps {
+        tally.progress(ctx, p.row - 1);
+        let hit = (0..K::FINDING).find_map(|i| p.line.keys[i].as_ref().and_then(|k| claims[i].get(k)));
+        // `None`: the row goes on its own.
+        let end = match (p.line.key_field, hit) {
+            (None, _) => None,
+            // A record this import wrote is looked up again, in the database.
+            (Some(_), Some(id)) => match known.get(id).filter(|_| !tally.touched.contains(id)) {
+                None => None,
+                Some(old) => match kind.plan(ctx, &mut p.line, old, &tally.touched) {
+                    Ok(Plan::Unchanged(id)) => Some(settle(Ok(Outcome::Unchanged(id)), p.line.problems)?),
+                    Ok(Plan::Update(())) => None,
+                    Err(e) => Some(settle(Err(e), p.line.problems)?),
+                },
+            },
+            (Some(_), None) => match p.new.take().unwrap_or_else(|| new_record(kind, ctx, &p.line)) {
+                // A value another record has (a barcode): its insert names the problem.
+                Ok((new, _)) if claims.iter().zip(K::unique(&new)).any(|(c, v)| v.is_some_and(|v| c.contains_key(v))) => None,
+                Ok((new, change)) if p.line.problems.is_empty() => {
+                    let id = new.id().to_string();
+                    for (claim, value) in claims.iter_mut().zip(K::unique(&new)) {
+                        claim.extend(value.map(|v| (v.to_string(), id.clone())));
+                    }
+                    pending.rows.push(new);
+                    pending.changes.push(change);
+                    created += 1;
+                    Some(RowEnd::Done(Outcome::Created(id)))
+                }
+                other => Some(settle(other.map(|(new, _)| Outcome::Created(new.id().to_string())), p.line.problems)?),
+            },
+        };
+        let end = match end {
+            Some(end) => end,
+            None => {
+                pending.flush(conn, ctx.actor, ahead, created * 2 >= n).await?;
+                import_row(conn, ctx, p.cells, &tally.touched).await?
+            }
+        };
+        if tally.add(ctx.skip_bad_rows, p.row, end) {
+            stop = true;
+            break;
+        }
+    }
+    if !stop {
+        tally.progress(ctx, last);
+    }
+    pending.flush(conn, ctx.actor, ahead, created * 2 >= n).await?;
+    Ok(stop)
+}
+
+/// One row on its own, in its own savepoint: looked up, checked and written.
+async fn import_row(conn: &mut Conn, ctx: &Ctx<'_>, cells: &[String], touched: &HashSet<String>) -> AppResult<RowEnd> {
+    let mut sp = sqlx::Connection::begin(&mut *conn).await.map_err(store_err)?;
+    let (result, problems) = match ctx.role {
+        Some(role) => {
+            let mut line = party_line(ctx, cells);
+            (party_row(&mut sp, ctx, role, &mut line, touched).await, line.problems)
+        }
+        None => {
+            let mut line = product_line(ctx, cells);
+            (product_row(&mut sp, ctx, &mut line, touched).await, line.problems)
+        }
+    };
+    let end = settle(result, problems);
+    if matches!(end, Ok(RowEnd::Done(_))) {
+        sp.commit().await.map_err(store_err)?;
+    } else {
+        sp.rollback().await.map_err(store_err)?;
+    }
+    end
+}
+
+/// A row's end from what writing it gave and the problems found reading it: a refusal
+/// (invalid fields, a conflict, a record gone) is the row's problem; any other error
+/// (a permission, the database) stops the import.
+fn settle(result: AppResult<Outcome>, mut problems: Problems) -> AppResult<RowEnd> {
+    match result {
+        Ok(o) if problems.is_empty() => return Ok(RowEnd::Done(o)),
+        Ok(_) => {}
+        Err(AppError::Invalid(fields)) => {
+            for (field, key) in fields.0 {
+                let field = if field == "tax_rate_id" { "tax_rate".to_string() } else { field };
+                if !problems.iter().any(|(f, _)| f.as_deref() == Some(field.as_str())) {
+                    problems.push((Some(field), key));
+                }
+            }
+        }
+        Err(AppError::Conflict) => problems.push((None, "record-conflict".into())),
+        Err(AppError::NotFound) => problems.push((None, "record-not-found".into())),
+        Err(other) => return Err(other),
+    }
+    Ok(RowEnd::Bad(problems))
+}
+
+/// What a row does to the record its key found.
+enum Plan<U> {
+    Unchanged(String),
+    /// A change, written by the use case (for parties, in the role it goes through).
+    Update(U),
 }
 
 /// Tax id scheme as written in a file: a code (`ar_cuit`) or the usual name (`CUIT`).
@@ -870,49 +1253,68 @@ fn party_in(cols: &Columns, row: &[String], problems: &mut Problems) -> PartyIn 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn party_row(
-    conn: &mut Conn,
-    actor: &Actor,
-    company: &Company,
-    role: PartyRole,
-    cols: &Columns,
-    row: &[String],
-    touched: &HashSet<String>,
-    problems: &mut Problems,
-) -> AppResult<Outcome> {
-    let mut input = party_in(cols, row, problems);
-    let tax_id = input.tax_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let code = input.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let found = match (tax_id, code) {
-        (None, None) => find_party_by_name(conn, company, input.name.as_deref()).await?,
-        _ => master::find_party_tx(conn, company, input.tax_scheme.as_deref(), tax_id, code).await?,
+/// A row of a customers or suppliers file: its keys are the tax id and the code.
+type PartyLine = Line<PartyIn>;
+
+fn party_line(ctx: &Ctx<'_>, cells: &[String]) -> PartyLine {
+    let mut problems = Vec::new();
+    let input = party_in(&ctx.cols, cells, &mut problems);
+    let (tax_id, code) = master::party_keys(&ctx.company, input.tax_scheme.as_deref(), input.tax_id.as_deref(), input.code.as_deref());
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let key_field = if given(&input.tax_id) {
+        Some("tax_id")
+    } else if given(&input.code) {
+        Some("code")
+    } else {
+        None
+    };
+    Line { input, problems, keys: [tax_id, code], key_field }
+}
+
+/// A party row on its own: looked up in the database, then created or changed.
+async fn party_row(conn: &mut Conn, ctx: &Ctx<'_>, role: PartyRole, line: &mut PartyLine, touched: &HashSet<String>) -> AppResult<Outcome> {
+    let (company, input) = (&ctx.company, &line.input);
+    let found = match line.key_field {
+        None => find_party_by_name(conn, company, input.name.as_deref()).await?,
+        Some(_) => {
+            master::find_party_tx(conn, company, input.tax_scheme.as_deref(), input.tax_id.as_deref(), input.code.as_deref()).await?
+        }
     };
     let Some(old) = found else {
-        let p = master::create_party_tx(conn, actor, company, role, &input).await?;
+        let p = master::create_party_tx(conn, ctx.actor, company, role, input).await?;
         return Ok(Outcome::Created(p.id));
     };
-    let key_field = match (tax_id, code) {
-        (Some(_), _) => "tax_id",
-        (None, Some(_)) => "code",
-        (None, None) => "name",
-    };
+    match party_plan(company, role, line, &old, touched)? {
+        Plan::Unchanged(id) => Ok(Outcome::Unchanged(id)),
+        Plan::Update(via) => Ok(Outcome::Updated(master::update_party_tx(conn, ctx.actor, company, via, &old.id, &line.input).await?.id)),
+    }
+}
+
+/// What a row does to the party `old` its key found: nothing, or a change through the
+/// role `update_party_tx` is called with (`line.input` is made ready for it).
+fn party_plan(
+    company: &Company,
+    role: PartyRole,
+    line: &mut PartyLine,
+    old: &Party,
+    touched: &HashSet<String>,
+) -> AppResult<Plan<PartyRole>> {
     if touched.contains(&old.id) {
-        return Err(AppError::Invalid(FieldErrors::single(key_field, "import-duplicate-row")));
+        return Err(AppError::Invalid(FieldErrors::single(line.key_field.unwrap_or("name"), "import-duplicate-row")));
     }
     // Found by its code, but the row names another tax id: another party's code.
-    let scheme = input.tax_scheme.as_deref().and_then(TaxScheme::from_code).unwrap_or_else(|| company.scheme());
-    if let (Some(Ok(t)), Some(old_t)) = (tax_id.map(|t| TaxId::parse(scheme, t)), old.tax_id.as_deref()) {
-        if t.as_str() != old_t {
+    if let (Some(t), Some(old_t)) = (line.keys[0].as_deref(), old.tax_id.as_deref()) {
+        if t != old_t {
             return Err(AppError::Invalid(FieldErrors::single("code", "value-duplicate")));
         }
     }
+    let input = &mut line.input;
     let has_role = match role {
         PartyRole::Customer => old.is_customer,
         PartyRole::Supplier => old.is_supplier,
     };
-    if has_role && !old.archived && party_unchanged(&old, &input, company) {
-        return Ok(Outcome::Unchanged(old.id));
+    if has_role && !old.archived && party_unchanged(old, input, company) {
+        return Ok(Plan::Unchanged(old.id.clone()));
     }
     // A customer named in a suppliers file becomes both (and the other way round).
     let via = if has_role {
@@ -932,8 +1334,39 @@ async fn party_row(
     if old.archived {
         input.archived = Some(false);
     }
-    let p = master::update_party_tx(conn, actor, company, via, &old.id, &input).await?;
-    Ok(Outcome::Updated(p.id))
+    Ok(Plan::Update(via))
+}
+
+/// Customers or suppliers.
+struct Parties(PartyRole);
+
+impl Kind for Parties {
+    type Input = PartyIn;
+    type Row = PartyRow;
+    type Shown = Party;
+    const ENTITY: &'static str = "party";
+    const UNIQUE: [&'static str; 2] = ["tax_id", "code"];
+    const FINDING: usize = 2;
+
+    fn read(&self, ctx: &Ctx<'_>, cells: &[String]) -> PartyLine {
+        party_line(ctx, cells)
+    }
+    fn shown(row: PartyRow, decimals: u32) -> Party {
+        master::party_of(row, decimals)
+    }
+    fn unique(row: &PartyRow) -> [Option<&str>; 2] {
+        [row.tax_id.as_deref(), row.code.as_deref()]
+    }
+    fn plan(&self, ctx: &Ctx<'_>, line: &mut PartyLine, old: &Party, touched: &HashSet<String>) -> AppResult<Plan<()>> {
+        Ok(match party_plan(&ctx.company, self.0, line, old, touched)? {
+            Plan::Unchanged(id) => Plan::Unchanged(id),
+            Plan::Update(_) => Plan::Update(()),
+        })
+    }
+    fn create(&self, ctx: &Ctx<'_>, line: &PartyLine) -> AppResult<PartyRow> {
+        // Rows name no salesperson: nothing to check in the database.
+        master::new_party_row(ctx.actor, &ctx.company, self.0, &line.input, None, FieldErrors::new())
+    }
 }
 
 /// A row with neither tax id nor code is matched by its name (accents, case and spacing
@@ -1045,20 +1478,14 @@ fn resolve_rate(rates: &[TaxRateRow], raw: &str) -> Result<Option<String>, ()> {
     find(v).or_else(|| (v < rust_decimal::Decimal::ONE).then(|| find(v * hundred)).flatten()).map(Some).ok_or(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn product_row(
-    conn: &mut Conn,
-    actor: &Actor,
-    company: &Company,
-    rates: &[TaxRateRow],
-    cols: &Columns,
-    row: &[String],
-    touched: &HashSet<String>,
-    problems: &mut Problems,
-) -> AppResult<Outcome> {
+/// A row of an articles file: its keys are the code and the barcode.
+type ProductLine = Line<ProductIn>;
+
+fn product_line(ctx: &Ctx<'_>, row: &[String]) -> ProductLine {
+    let (cols, mut problems) = (&ctx.cols, Vec::new());
     let tax_rate_id = match cols.get(row, Field::TaxRate) {
         None => None,
-        Some(raw) => match resolve_rate(rates, raw) {
+        Some(raw) => match resolve_rate(&ctx.rates, raw) {
             Ok(id) => Some(id.unwrap_or_default()),
             Err(()) => {
                 problems.push((Some("tax_rate".into()), "tax-rate-unknown".into()));
@@ -1066,7 +1493,7 @@ async fn product_row(
             }
         },
     };
-    let mut input = ProductIn {
+    let input = ProductIn {
         code: cols.owned(row, Field::Code),
         barcode: cols.owned(row, Field::Barcode),
         name: cols.owned(row, Field::Name),
@@ -1081,24 +1508,74 @@ async fn product_row(
         archived: None,
         version: None,
     };
-    let d = company.decimals();
-    let code = input.code.as_deref().unwrap_or("").trim();
-    let found = if code.is_empty() { None } else { master::find_product_tx(conn, d, code).await? };
+    let code = input.code.as_deref().filter(|c| !c.trim().is_empty()).map(master::product_key);
+    let barcode = input.barcode.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_string);
+    Line { input, problems, keys: [code, barcode], key_field: Some("code") }
+}
+
+/// An article row on its own: looked up in the database, then created or changed.
+async fn product_row(conn: &mut Conn, ctx: &Ctx<'_>, line: &mut ProductLine, touched: &HashSet<String>) -> AppResult<Outcome> {
+    let d = ctx.company.decimals();
+    let found = match &line.keys[0] {
+        None => None,
+        Some(code) => master::find_product_tx(conn, d, code).await?,
+    };
     let Some(old) = found else {
-        let p = master::save_product_tx(conn, actor, d, None, &input).await?;
+        let p = master::save_product_tx(conn, ctx.actor, d, None, &line.input).await?;
         return Ok(Outcome::Created(p.id));
     };
+    match product_plan(line, &old, touched, d)? {
+        Plan::Unchanged(id) => Ok(Outcome::Unchanged(id)),
+        Plan::Update(()) => Ok(Outcome::Updated(master::save_product_tx(conn, ctx.actor, d, Some(&old.id), &line.input).await?.id)),
+    }
+}
+
+/// What a row does to the article `old` its code found (`line.input` is made ready for a
+/// change).
+fn product_plan(line: &mut ProductLine, old: &Product, touched: &HashSet<String>, d: u32) -> AppResult<Plan<()>> {
     if touched.contains(&old.id) {
         return Err(AppError::Invalid(FieldErrors::single("code", "import-duplicate-row")));
     }
-    if !old.archived && product_unchanged(&old, &input, d) {
-        return Ok(Outcome::Unchanged(old.id));
+    if !old.archived && product_unchanged(old, &line.input, d) {
+        return Ok(Plan::Unchanged(old.id.clone()));
     }
     if old.archived {
-        input.archived = Some(false);
+        line.input.archived = Some(false);
     }
-    let p = master::save_product_tx(conn, actor, d, Some(&old.id), &input).await?;
-    Ok(Outcome::Updated(p.id))
+    Ok(Plan::Update(()))
+}
+
+/// Articles.
+struct Products;
+
+impl Kind for Products {
+    type Input = ProductIn;
+    type Row = ProductRow;
+    type Shown = Product;
+    const ENTITY: &'static str = "product";
+    const UNIQUE: [&'static str; 2] = ["code", "barcode"];
+    const FINDING: usize = 1;
+
+    fn read(&self, ctx: &Ctx<'_>, cells: &[String]) -> ProductLine {
+        product_line(ctx, cells)
+    }
+    fn shown(row: ProductRow, decimals: u32) -> Product {
+        master::product_of(row, decimals)
+    }
+    fn unique(row: &ProductRow) -> [Option<&str>; 2] {
+        [Some(&row.code), row.barcode.as_deref()]
+    }
+    fn plan(&self, ctx: &Ctx<'_>, line: &mut ProductLine, old: &Product, touched: &HashSet<String>) -> AppResult<Plan<()>> {
+        product_plan(line, old, touched, ctx.company.decimals())
+    }
+    fn create(&self, ctx: &Ctx<'_>, line: &ProductLine) -> AppResult<ProductRow> {
+        // The rates a file names were read (not archived) in this transaction.
+        let rate_known = match line.input.tax_rate_id.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => ctx.rates.iter().any(|r| r.id == t),
+            _ => true,
+        };
+        master::new_product_row(ctx.actor, &line.input, ctx.company.decimals(), rate_known)
+    }
 }
 
 fn product_unchanged(old: &Product, input: &ProductIn, d: u32) -> bool {

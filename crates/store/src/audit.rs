@@ -1,5 +1,6 @@
 //! The audit trail's rows. The chaining (hashes) is computed by `app::audit`.
 
+use crate::master::{max_params, reserved, values_list};
 use crate::{Conn, StoreError};
 use sqlx::FromRow;
 
@@ -35,23 +36,36 @@ pub async fn next_seq(conn: &mut Conn) -> Result<(i64, String), StoreError> {
 }
 
 pub async fn append(conn: &mut Conn, row: &AuditRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(row.seq)
-    .bind(&row.at)
-    .bind(&row.actor_id)
-    .bind(&row.actor_name)
-    .bind(&row.action)
-    .bind(&row.entity)
-    .bind(&row.entity_id)
-    .bind(&row.before_json)
-    .bind(&row.after_json)
-    .bind(&row.prev_hash)
-    .bind(&row.hash)
-    .execute(conn)
-    .await?;
+    append_many(conn, std::slice::from_ref(row)).await
+}
+
+/// Appends entries (already chained, in order) with as few statements as the database's
+/// limit on bound values allows.
+pub async fn append_many(conn: &mut Conn, rows: &[AuditRow]) -> Result<(), StoreError> {
+    const WIDTH: usize = 11;
+    for part in rows.chunks(max_params(conn) / WIDTH) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
+             VALUES {}",
+            values_list(conn, part.len(), WIDTH)
+        );
+        let mut q = sqlx::query_with(&sql, reserved(part.len() * WIDTH));
+        for row in part {
+            q = q
+                .bind(row.seq)
+                .bind(&row.at)
+                .bind(&row.actor_id)
+                .bind(&row.actor_name)
+                .bind(&row.action)
+                .bind(&row.entity)
+                .bind(&row.entity_id)
+                .bind(&row.before_json)
+                .bind(&row.after_json)
+                .bind(&row.prev_hash)
+                .bind(&row.hash);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use crate::{Conn, StoreError};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::QueryAs;
-use sqlx::{Any, FromRow};
+use sqlx::{Any, Arguments, FromRow};
 
 type Q<'q, R> = QueryAs<'q, Any, R, AnyArguments<'q>>;
 
@@ -24,12 +24,68 @@ macro_rules! binds {
     ($q:ident, $self:ident, $($f:ident),+ $(,)?) => { $q$(.bind(&$self.$f))+ };
 }
 
+fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// How many values one statement may bind: SQLite's limit (32766 since 3.32) or
+/// PostgreSQL's (65535).
+pub(crate) fn max_params(conn: &Conn) -> usize {
+    if is_sqlite(conn) {
+        32_766
+    } else {
+        65_535
+    }
+}
+
+/// `n` placeholders for the values bound from the `first` on: `$first, $first+1, …` on
+/// PostgreSQL, plain `?` on SQLite, where binding each numbered one makes SQLite scan the
+/// names of all of them (a statement with ten thousand values spent seconds binding).
+pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
+    if is_sqlite(conn) {
+        return vec!["?"; n].join(", ");
+    }
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `(…), (…), …`: the VALUES of a multi-row INSERT of `rows` rows of `width` values.
+pub(crate) fn values_list(conn: &Conn, rows: usize, width: usize) -> String {
+    (0..rows).map(|r| format!("({})", placeholders(conn, r * width + 1, width))).collect::<Vec<_>>().join(", ")
+}
+
+/// Arguments with room for `n` values (binding ten thousand values one by one into an
+/// empty list moves them around a dozen times).
+pub(crate) fn reserved<'q>(n: usize) -> AnyArguments<'q> {
+    let mut args = AnyArguments::default();
+    args.reserve(n, 0);
+    args
+}
+
 /// Inserts a new record (its `version` is 1).
 pub async fn insert<T: Record>(conn: &mut Conn, row: &T) -> Result<(), StoreError> {
+    insert_many(conn, std::slice::from_ref(row)).await
+}
+
+/// How many records [`insert_many`] writes with one statement (the database's limit on
+/// bound values over the values of a record).
+pub fn rows_per_insert<T: Record>(conn: &Conn) -> usize {
+    (max_params(conn) / (T::COLUMNS.len() + 1)).max(1)
+}
+
+/// Inserts new records (each at `version` 1) with as few statements as the database's
+/// limit on bound values allows: one for a thousand or more.
+pub async fn insert_many<T: Record>(conn: &mut Conn, rows: &[T]) -> Result<(), StoreError> {
+    let width = T::COLUMNS.len() + 1;
     let cols = T::COLUMNS.join(", ");
-    let marks: Vec<String> = (1..=T::COLUMNS.len() + 1).map(|i| format!("${i}")).collect();
-    let sql = format!("INSERT INTO {} ({cols}, id) VALUES ({}) RETURNING id", T::TABLE, marks.join(", "));
-    row.bind(sqlx::query_as::<_, (String,)>(&sql)).bind(row.id()).fetch_one(conn).await?;
+    for part in rows.chunks(rows_per_insert::<T>(conn)) {
+        let sql = format!("INSERT INTO {} ({cols}, id) VALUES {}", T::TABLE, values_list(conn, part.len(), width));
+        // No RETURNING: nothing is read back, the query only binds its rows.
+        let mut q = sqlx::query_as_with::<_, (String,), _>(&sql, reserved(part.len() * width));
+        for row in part {
+            q = row.bind(q).bind(row.id());
+        }
+        q.fetch_all(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -52,6 +108,25 @@ pub async fn update<T: Record>(conn: &mut Conn, row: &T) -> Result<(), StoreErro
 pub async fn find_by<T: Record>(conn: &mut Conn, column: &'static str, value: &str) -> Result<Option<T>, StoreError> {
     let sql = format!("SELECT * FROM {} WHERE {column} = $1", T::TABLE);
     Ok(sqlx::query_as::<_, T>(&sql).bind(value).fetch_optional(conn).await?)
+}
+
+/// The records whose unique `column` (a fixed name, never user text) has one of `values`.
+/// PostgreSQL is asked about at most 100 values at a time, with a plan made for each query
+/// (not kept): with more values, or with a plan made while the table was small, its
+/// planner reads the whole table instead of probing the index, which made a 100,000-row
+/// import spend most of its time in such reads.
+pub async fn find_many<T: Record>(conn: &mut Conn, column: &'static str, values: &[String]) -> Result<Vec<T>, StoreError> {
+    let per_query = if is_sqlite(conn) { max_params(conn) } else { 100 };
+    let mut out = Vec::new();
+    for part in values.chunks(per_query) {
+        let sql = format!("SELECT * FROM {} WHERE {column} IN ({})", T::TABLE, placeholders(conn, 1, part.len()));
+        let mut q = sqlx::query_as::<_, T>(&sql).persistent(is_sqlite(conn));
+        for v in part {
+            q = q.bind(v);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
 }
 
 pub async fn get<T: Record>(conn: &mut Conn, id: &str) -> Result<Option<T>, StoreError> {
@@ -115,7 +190,8 @@ pub async fn list<T: Record>(conn: &mut Conn, q: &ListQuery) -> Result<Vec<T>, S
         // Few matches: fetch them and sort (the `+` stops SQLite from walking the name
         // index instead, which would read the whole table to find rare rows). Many
         // matches: walking the name index finds the first page early.
-        let probe = format!("SELECT COUNT(*) FROM (SELECT rowid FROM {}_fts WHERE {}_fts MATCH $1 LIMIT {FEW_MATCHES})", T::TABLE, T::TABLE);
+        let probe =
+            format!("SELECT COUNT(*) FROM (SELECT rowid FROM {}_fts WHERE {}_fts MATCH $1 LIMIT {FEW_MATCHES})", T::TABLE, T::TABLE);
         let found: i64 = sqlx::query_scalar(&probe).bind(&expr).fetch_one(&mut *conn).await?;
         drive_by_matches = found < FEW_MATCHES;
         params.push(expr);
