@@ -153,7 +153,8 @@ async fn an_administrator_runs_tendero_from_the_command_line() {
 #[test]
 fn analytics_clv_reproduces_the_cdnow_reference() {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cdnow");
-    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shared.join("reference.json")).expect("reference.json")).expect("json");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shared.join("reference.json")).expect("reference.json")).expect("json");
     let out = Command::new(BIN)
         .args(["analytics", "clv", "--transactions"])
         .arg(shared.join("transactions.csv"))
@@ -181,7 +182,12 @@ fn analytics_clv_reproduces_the_cdnow_reference() {
     let dir = app::testkit::TempDir::new("tendero-clv");
     let bad = dir.0.join("bad.csv");
     std::fs::write(&bad, "customer_id,date,amount\n1,1997-01-01,10.00\n2,1997-13-01,5.00\n").expect("write");
-    let out = Command::new(BIN).args(["analytics", "clv", "--transactions"]).arg(&bad).args(["--calibration-end", "1997-09-30"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["analytics", "clv", "--transactions"])
+        .arg(&bad)
+        .args(["--calibration-end", "1997-09-30"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2"), "{err}");

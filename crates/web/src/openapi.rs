@@ -203,20 +203,32 @@ fn build() -> OpenApi {
         ))
         .response("200", ok(reference::<app::master::Company>()));
     paths.add_path_operation("/api/v1/company", vec![HttpMethod::Patch], with_errors(company_patch, true, false));
-    let binary = || ObjectBuilder::new().schema_type(Type::String).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)));
+    let binary = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+    };
     let image = || Content::new(Some(binary()));
     let logo_get = OperationBuilder::new()
         .tag("company")
         .operation_id(Some("get_company_logo"))
         .summary(Some("The company's logo"))
-        .response("200", ResponseBuilder::new().description("The image").content("image/png", image()).content("image/jpeg", image()).build())
-        .response("404", ResponseBuilder::new().description("No logo yet").content("application/json", json_content(reference::<ErrorBody>())).build());
+        .response(
+            "200",
+            ResponseBuilder::new().description("The image").content("image/png", image()).content("image/jpeg", image()).build(),
+        )
+        .response(
+            "404",
+            ResponseBuilder::new().description("No logo yet").content("application/json", json_content(reference::<ErrorBody>())).build(),
+        );
     paths.add_path_operation("/api/v1/company/logo", vec![HttpMethod::Get], with_errors(logo_get, false, false));
     let logo_put = OperationBuilder::new()
         .tag("company")
         .operation_id(Some("set_company_logo"))
         .summary(Some("Replace the logo: the body is a PNG or JPEG of at most 1 MiB"))
-        .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content("image/png", image()).content("image/jpeg", image()).build()))
+        .request_body(Some(
+            RequestBodyBuilder::new().required(Some(Required::True)).content("image/png", image()).content("image/jpeg", image()).build(),
+        ))
         .response("204", ResponseBuilder::new().description("Stored").build());
     paths.add_path_operation("/api/v1/company/logo", vec![HttpMethod::Put], with_errors(logo_put, true, false));
     let logo_delete = OperationBuilder::new()

@@ -1327,8 +1327,16 @@ async fn setup_page(State(s): State<AppState>, headers: HeaderMap, Query(q): Que
     ]);
     let fields = setup_fields(&l.tr, &values, &FieldErrors::new());
     let error = Some(l.tr.t("setup-intro"));
-    let page =
-        render(&SetupPage { l, logo_card: false, has_logo: false, error, action: "/setup".into(), cancel: "/login".into(), hidden: vec![("token".into(), token)], fields });
+    let page = render(&SetupPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error,
+        action: "/setup".into(),
+        cancel: "/login".into(),
+        hidden: vec![("token".into(), token)],
+        fields,
+    });
     (AppendHeaders([set_cookie(&s, CSRF_COOKIE, &csrf, 3600)]), page).into_response()
 }
 
@@ -1511,7 +1519,16 @@ async fn company_page(State(s): State<AppState>, u: PageUser) -> Response {
         let l = layout(&s, &u, s.i18n.t(&u.session.actor.locale, "nav-company"), "/company");
         let fields = fields(&l.tr, company_specs(), &values, &FieldErrors::new());
         let has_logo = matches!(app::logo::get(&s.app, u.actor()).await, Ok(Some(_)));
-        return render(&FormPage { l, logo_card: true, has_logo, error: None, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields });
+        return render(&FormPage {
+            l,
+            logo_card: true,
+            has_logo,
+            error: None,
+            action: "/company".into(),
+            cancel: "/".into(),
+            hidden: vec![],
+            fields,
+        });
     }
     let l = layout(&s, &u, c.legal_name.clone(), "/company");
     let facts = COMPANY_FIELDS
@@ -1558,7 +1575,16 @@ async fn company_post(State(s): State<AppState>, u: PageUser, Form(form): Form<V
             let error = Some(l.tr.t("error-validation"));
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&FormPage { l, logo_card: false, has_logo: false, error, action: "/company".into(), cancel: "/".into(), hidden: vec![], fields }),
+                render(&FormPage {
+                    l,
+                    logo_card: false,
+                    has_logo: false,
+                    error,
+                    action: "/company".into(),
+                    cancel: "/".into(),
+                    hidden: vec![],
+                    fields,
+                }),
             )
                 .into_response()
         }
@@ -1615,7 +1641,16 @@ async fn token_new_page(State(s): State<AppState>, u: PageUser) -> Response {
         req(f("name", "text")),
     ];
     let fields = fields(&l.tr, specs, &HashMap::new(), &FieldErrors::new());
-    render(&FormPage { l, logo_card: false, has_logo: false, error: None, action: "/tokens/new".into(), cancel: "/tokens".into(), hidden: vec![], fields })
+    render(&FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error: None,
+        action: "/tokens/new".into(),
+        cancel: "/tokens".into(),
+        hidden: vec![],
+        fields,
+    })
 }
 
 async fn token_new_post(State(s): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
@@ -1729,7 +1764,9 @@ async fn logo_post(State(s): State<AppState>, u: PageUser, mut form: axum::extra
     let (mut csrf, mut bytes) = (String::new(), Vec::new());
     while let Ok(Some(field)) = form.next_field().await {
         let name = field.name().unwrap_or("").to_string();
-        let Ok(data) = field.bytes().await else { return error_page(&s, &u, AppError::Invalid(FieldErrors::single("logo", "logo-too-large"))) };
+        let Ok(data) = field.bytes().await else {
+            return error_page(&s, &u, AppError::Invalid(FieldErrors::single("logo", "logo-too-large")));
+        };
         match name.as_str() {
             "_csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
             "logo" => bytes = data.to_vec(),
