@@ -9,10 +9,11 @@
 //! nothing to Tendero is an error that names it: nothing in a file is silently ignored.
 //!
 //! **Importing** (`import`): one database transaction for the whole file. Rows go by
-//! chunks of 500, each in a savepoint: the records their keys name are read with one query
-//! per key, new records are checked in memory and written with one INSERT (and their audit
-//! entries with another); a row that changes a record goes on its own, in a savepoint of
-//! its own (see `import_chunk`). Rows are matched to existing records by their natural key
+//! chunks (up to 2000: as many new records as one INSERT can bind), each in a savepoint:
+//! the records their keys name are read at once, new records are checked in memory and
+//! written with one INSERT (and their audit entries with another), while the next chunk is
+//! read; a row that changes a record goes on its own, in a savepoint of its own (see
+//! `import_chunk`). Rows are matched to existing records by their natural key
 //! (parties: tax id, else code, else — for a row with neither — a name only one party
 //! has; articles: code), so importing the same file twice creates nothing the second
 //! time. A row whose values would change nothing is counted as `unchanged` and not
