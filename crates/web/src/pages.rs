@@ -1592,18 +1592,6 @@ async fn company_post(State(s): State<AppState>, u: PageUser, Form(form): Form<V
     }
 }
 
-#[derive(Template)]
-#[template(path = "list.html")]
-struct TokensPage {
-    l: Layout,
-    actions: Vec<(String, String)>,
-    q: String,
-    archived: bool,
-    columns: Vec<String>,
-    rows: Vec<Row>,
-    next: Option<String>,
-}
-
 async fn tokens_page(State(s): State<AppState>, u: PageUser) -> Response {
     let tokens = match auth::list_tokens(&s.app, u.actor()).await {
         Ok(t) => t,
@@ -1627,7 +1615,7 @@ async fn tokens_page(State(s): State<AppState>, u: PageUser) -> Response {
         })
         .collect();
     let actions = vec![("/tokens/new".to_string(), l.tr.t("token-new"))];
-    render(&TokensPage { l, actions, q: String::new(), archived: false, columns, rows, next: None })
+    render(&ListPage { l, actions, q: String::new(), archived: false, columns, rows, next: None })
 }
 
 async fn token_new_page(State(s): State<AppState>, u: PageUser) -> Response {
@@ -1699,18 +1687,6 @@ async fn token_revoke_post(
     }
 }
 
-#[derive(Template)]
-#[template(path = "list.html")]
-struct AuditPage {
-    l: Layout,
-    actions: Vec<(String, String)>,
-    q: String,
-    archived: bool,
-    columns: Vec<String>,
-    rows: Vec<Row>,
-    next: Option<String>,
-}
-
 async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
     let entries = match app::audit::recent(&s.app, u.actor(), 200).await {
         Ok(e) => e,
@@ -1746,7 +1722,7 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
             }
         })
         .collect();
-    render(&AuditPage { l, actions: vec![], q: String::new(), archived: false, columns, rows, next: None })
+    render(&ListPage { l, actions: vec![], q: String::new(), archived: false, columns, rows, next: None })
 }
 
 async fn logo_image(State(s): State<AppState>, u: PageUser) -> Response {
