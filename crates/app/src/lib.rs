@@ -8,6 +8,9 @@ pub mod auth;
 pub mod demo;
 pub mod logo;
 pub mod master;
+pub mod receivables;
+pub mod sales;
+pub mod stock;
 pub mod testkit;
 pub mod transfer;
 

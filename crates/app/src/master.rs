@@ -209,7 +209,7 @@ fn default_company() -> Company {
     }
 }
 
-async fn company_in(conn: &mut Conn) -> AppResult<Company> {
+pub(crate) async fn company_in(conn: &mut Conn) -> AppResult<Company> {
     Ok(rows::get_company(conn).await?.map(company_of).unwrap_or_else(default_company))
 }
 

@@ -36,6 +36,20 @@ pub enum Resource {
     Users,
     ApiTokens,
     Audit,
+    /// Quotes and orders.
+    Sales,
+    /// Delivery notes (goods leave the warehouse).
+    Deliveries,
+    /// Invoices, credit notes and debit notes; reading them includes receivables.
+    Invoices,
+    /// Receipts (collections).
+    Receipts,
+    /// Warehouses, stock levels, stock cards and adjustments.
+    Stock,
+    /// Changing a line's price or discount away from the article's.
+    PriceOverride,
+    /// Confirming an order over the customer's credit limit.
+    CreditOverride,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -84,7 +98,7 @@ impl Role {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 18] = [
         Resource::Customers,
         Resource::Suppliers,
         Resource::Contacts,
@@ -96,6 +110,13 @@ impl Resource {
         Resource::Users,
         Resource::ApiTokens,
         Resource::Audit,
+        Resource::Sales,
+        Resource::Deliveries,
+        Resource::Invoices,
+        Resource::Receipts,
+        Resource::Stock,
+        Resource::PriceOverride,
+        Resource::CreditOverride,
     ];
 }
 
@@ -123,32 +144,39 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
         (_, S::Audit) => NONE,
         (Manager, _) => ALL,
         (_, S::TaxRates) => R,
+        // Only a manager (or the administrator) lets an order through over the credit limit.
+        (_, S::CreditOverride) => NONE,
 
         (Salesperson, S::Customers | S::Contacts) => RCU,
-        (Salesperson, S::Products | S::Salespeople) => R,
+        (Salesperson, S::Products | S::Salespeople | S::Stock | S::Deliveries | S::Invoices) => R,
+        (Salesperson, S::Sales) => ALL,
         (Salesperson, _) => NONE,
 
         (Billing, S::Customers | S::CreditTerms) => RU,
-        (Billing, S::Contacts | S::Suppliers | S::Products | S::Salespeople) => R,
+        (Billing, S::Contacts | S::Suppliers | S::Products | S::Salespeople | S::Sales | S::Deliveries | S::Stock) => R,
+        (Billing, S::Invoices | S::Receipts) => ALL,
+        (Billing, S::PriceOverride) => RU,
 
         (Purchasing, S::Suppliers | S::Contacts | S::Products) => RCU,
+        (Purchasing, S::Stock) => R,
         (Purchasing, _) => NONE,
 
-        (Warehouse, S::Products | S::Customers | S::Suppliers) => R,
+        (Warehouse, S::Products | S::Customers | S::Suppliers | S::Sales) => R,
+        (Warehouse, S::Deliveries | S::Stock) => ALL,
         (Warehouse, _) => NONE,
 
-        (Production, S::Products) => R,
+        (Production, S::Products | S::Stock) => R,
         (Production, _) => NONE,
 
         (FrontOffice, S::Customers | S::Contacts) => RCU,
-        (FrontOffice, S::Products | S::Salespeople) => R,
+        (FrontOffice, S::Products | S::Salespeople | S::Sales) => R,
         (FrontOffice, _) => NONE,
 
         (BackOffice, S::Customers | S::Contacts) => RU,
-        (BackOffice, S::Products | S::Salespeople) => R,
+        (BackOffice, S::Products | S::Salespeople | S::Sales | S::Deliveries | S::Invoices) => R,
         (BackOffice, _) => NONE,
 
-        (Marketing, S::Customers | S::Contacts | S::Products | S::Salespeople) => R,
+        (Marketing, S::Customers | S::Contacts | S::Products | S::Salespeople | S::Sales) => R,
         (Marketing, _) => NONE,
     }
 }
@@ -183,6 +211,21 @@ mod tests {
         assert!(can(Role::Salesperson, Action::Update, Resource::Customers));
         assert!(!can(Role::Salesperson, Action::Update, Resource::CreditTerms));
         assert!(can(Role::Billing, Action::Update, Resource::CreditTerms));
+    }
+
+    #[test]
+    fn selling_delivering_invoicing_and_collecting_are_separate_duties() {
+        assert!(can(Role::Salesperson, Action::Update, Resource::Sales));
+        assert!(!can(Role::Salesperson, Action::Create, Resource::Invoices));
+        assert!(!can(Role::Salesperson, Action::Update, Resource::PriceOverride));
+        assert!(!can(Role::Warehouse, Action::Create, Resource::Invoices));
+        assert!(can(Role::Warehouse, Action::Create, Resource::Deliveries));
+        assert!(can(Role::Billing, Action::Create, Resource::Receipts));
+        assert!(!can(Role::Billing, Action::Create, Resource::Deliveries));
+        for role in Role::ALL {
+            let may = can(role, Action::Update, Resource::CreditOverride);
+            assert_eq!(may, matches!(role, Role::Administrator | Role::Manager), "{role:?}");
+        }
     }
 
     #[test]

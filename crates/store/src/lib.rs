@@ -7,6 +7,7 @@ pub mod files;
 pub mod master;
 pub mod migrate;
 pub mod people;
+pub mod sales;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor};

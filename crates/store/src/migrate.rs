@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0003_company_logo.postgres.sql"),
         },
     },
+    Migration { version: 4, name: "sales", sql: Sql::Both(include_str!("../migrations/0004_sales.sql")) },
 ];
 
 /// Applies what is missing; returns the versions applied now.

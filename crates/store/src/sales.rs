@@ -1,0 +1,630 @@
+//! Order-to-cash rows: sales documents and their lines, gap-free numbers, allocations of
+//! receipts and credit notes to invoices, warehouses, stock moves and stock levels,
+//! settings. Only SQL here; the rules are in `domain::sales` and `app::sales`.
+
+use crate::master::{placeholders, reserved, values_list};
+use crate::{Conn, StoreError};
+use sqlx::FromRow;
+
+/// The columns of `documents` in the order [`insert_document`] binds them.
+#[derive(Debug, Clone, FromRow, Default)]
+pub struct DocumentRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub point_of_sale: i64,
+    pub number: Option<i64>,
+    pub party_id: String,
+    pub party_name: String,
+    pub party_tax_id: Option<String>,
+    pub salesperson_id: Option<String>,
+    pub warehouse_id: Option<String>,
+    pub issue_date: String,
+    pub due_date: Option<String>,
+    pub promised_date: Option<String>,
+    pub valid_until: Option<String>,
+    pub origin_id: Option<String>,
+    pub order_id: Option<String>,
+    pub untaxed: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub settled: i64,
+    pub reason: Option<String>,
+    pub returns_goods: i64,
+    pub notes: Option<String>,
+    pub customer_reference: Option<String>,
+    pub public_token: Option<String>,
+    pub credit_override_by: Option<String>,
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+    pub posted_at: Option<String>,
+    pub posted_by: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const DOC_COLUMNS: &str =
+    "id, kind, status, point_of_sale, number, party_id, party_name, party_tax_id, salesperson_id, warehouse_id, issue_date, due_date, \
+     promised_date, valid_until, origin_id, order_id, untaxed, tax, total, settled, reason, returns_goods, notes, customer_reference, \
+     public_token, credit_override_by, confirmed_at, confirmed_by, posted_at, posted_by, cancelled_at, cancelled_by, created_by, \
+     created_at, updated_at, version";
+
+#[derive(Debug, Clone, FromRow, Default)]
+pub struct LineRow {
+    pub id: String,
+    pub document_id: String,
+    pub position: i64,
+    pub product_id: Option<String>,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub discount: i64,
+    pub tax_rate_id: Option<String>,
+    pub tax_name: String,
+    pub tax_rate: i64,
+    pub net: i64,
+    pub stocked: i64,
+    pub origin_line_id: Option<String>,
+    pub delivered: i64,
+    pub invoiced: i64,
+    pub credited: i64,
+}
+
+const LINE_WIDTH: usize = 17;
+
+pub async fn insert_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), StoreError> {
+    let sql = format!("INSERT INTO documents ({DOC_COLUMNS}) VALUES ({})", placeholders(conn, 1, 36));
+    sqlx::query(&sql)
+        .bind(&d.id)
+        .bind(&d.kind)
+        .bind(&d.status)
+        .bind(d.point_of_sale)
+        .bind(d.number)
+        .bind(&d.party_id)
+        .bind(&d.party_name)
+        .bind(&d.party_tax_id)
+        .bind(&d.salesperson_id)
+        .bind(&d.warehouse_id)
+        .bind(&d.issue_date)
+        .bind(&d.due_date)
+        .bind(&d.promised_date)
+        .bind(&d.valid_until)
+        .bind(&d.origin_id)
+        .bind(&d.order_id)
+        .bind(d.untaxed)
+        .bind(d.tax)
+        .bind(d.total)
+        .bind(d.settled)
+        .bind(&d.reason)
+        .bind(d.returns_goods)
+        .bind(&d.notes)
+        .bind(&d.customer_reference)
+        .bind(&d.public_token)
+        .bind(&d.credit_override_by)
+        .bind(&d.confirmed_at)
+        .bind(&d.confirmed_by)
+        .bind(&d.posted_at)
+        .bind(&d.posted_by)
+        .bind(&d.cancelled_at)
+        .bind(&d.cancelled_by)
+        .bind(&d.created_by)
+        .bind(&d.created_at)
+        .bind(&d.updated_at)
+        .bind(d.version)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes a document's header (everything but `id`, `kind` and `created_*`) if its
+/// version is still `d.version`; the stored version becomes `d.version + 1`.
+pub async fn update_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), StoreError> {
+    let done = sqlx::query_as::<_, (String,)>(
+        "UPDATE documents SET status = $1, point_of_sale = $2, number = $3, party_id = $4, salesperson_id = $5, warehouse_id = $6, \
+         issue_date = $7, due_date = $8, promised_date = $9, valid_until = $10, origin_id = $11, order_id = $12, untaxed = $13, \
+         tax = $14, total = $15, reason = $16, returns_goods = $17, notes = $18, customer_reference = $19, public_token = $20, \
+         credit_override_by = $21, confirmed_at = $22, confirmed_by = $23, posted_at = $24, posted_by = $25, cancelled_at = $26, \
+         cancelled_by = $27, updated_at = $28, party_name = $29, party_tax_id = $30, version = version + 1 \
+         WHERE id = $31 AND version = $32 RETURNING id",
+    )
+    .bind(&d.status)
+    .bind(d.point_of_sale)
+    .bind(d.number)
+    .bind(&d.party_id)
+    .bind(&d.salesperson_id)
+    .bind(&d.warehouse_id)
+    .bind(&d.issue_date)
+    .bind(&d.due_date)
+    .bind(&d.promised_date)
+    .bind(&d.valid_until)
+    .bind(&d.origin_id)
+    .bind(&d.order_id)
+    .bind(d.untaxed)
+    .bind(d.tax)
+    .bind(d.total)
+    .bind(&d.reason)
+    .bind(d.returns_goods)
+    .bind(&d.notes)
+    .bind(&d.customer_reference)
+    .bind(&d.public_token)
+    .bind(&d.credit_override_by)
+    .bind(&d.confirmed_at)
+    .bind(&d.confirmed_by)
+    .bind(&d.posted_at)
+    .bind(&d.posted_by)
+    .bind(&d.cancelled_at)
+    .bind(&d.cancelled_by)
+    .bind(&d.updated_at)
+    .bind(&d.party_name)
+    .bind(&d.party_tax_id)
+    .bind(&d.id)
+    .bind(d.version)
+    .fetch_optional(conn)
+    .await?;
+    done.map(|_| ()).ok_or(StoreError::Conflict)
+}
+
+/// Claims a document for a change of state: bumps its version if it is still in
+/// `status`, and returns whether it was. The first statement of a transition, so that of
+/// two concurrent posters of the same document the second finds it already changed (on
+/// PostgreSQL it waits for the first to commit, then sees the new state).
+pub async fn claim(conn: &mut Conn, id: &str, status: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query_as::<_, (String,)>("UPDATE documents SET version = version + 1 WHERE id = $1 AND status = $2 RETURNING id")
+        .bind(id)
+        .bind(status)
+        .fetch_optional(conn)
+        .await?;
+    Ok(done.is_some())
+}
+
+pub async fn get_document(conn: &mut Conn, id: &str) -> Result<Option<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1")).bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn document_by_token(conn: &mut Conn, token: &str) -> Result<Option<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE public_token = $1")).bind(token).fetch_optional(conn).await?)
+}
+
+/// The documents that came from `origin_id` or belong to the order `order_id`.
+pub async fn related_documents(conn: &mut Conn, id: &str) -> Result<Vec<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE origin_id = $1 OR order_id = $1 ORDER BY id"))
+        .bind(id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// What to list: one kind, optionally one customer and one status, newest first, after a
+/// keyset cursor (the last id seen).
+#[derive(Debug, Clone, Default)]
+pub struct DocQuery {
+    pub kind: String,
+    pub party_id: Option<String>,
+    pub status: Option<String>,
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list_documents(conn: &mut Conn, q: &DocQuery) -> Result<Vec<DocumentRow>, StoreError> {
+    let mut sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE kind = $1");
+    let mut n = 1;
+    let mut next = |sql: &mut String, cond: &str| {
+        n += 1;
+        sql.push_str(&format!(" AND {cond} ${n}"));
+    };
+    if q.party_id.is_some() {
+        next(&mut sql, "party_id =");
+    }
+    if q.status.is_some() {
+        next(&mut sql, "status =");
+    }
+    if q.before_id.is_some() {
+        next(&mut sql, "id <");
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.limit + 1));
+    let mut query = sqlx::query_as::<_, DocumentRow>(&sql).bind(&q.kind);
+    for v in [&q.party_id, &q.status, &q.before_id].into_iter().flatten() {
+        query = query.bind(v);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+pub async fn insert_lines(conn: &mut Conn, lines: &[LineRow]) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO document_lines (id, document_id, position, product_id, description, quantity, unit_price, discount, tax_rate_id, \
+         tax_name, tax_rate, net, stocked, origin_line_id, delivered, invoiced, credited) VALUES {}",
+        values_list(conn, lines.len(), LINE_WIDTH)
+    );
+    let mut q = sqlx::query_with(&sql, reserved(lines.len() * LINE_WIDTH));
+    for l in lines {
+        q = q
+            .bind(&l.id)
+            .bind(&l.document_id)
+            .bind(l.position)
+            .bind(&l.product_id)
+            .bind(&l.description)
+            .bind(l.quantity)
+            .bind(l.unit_price)
+            .bind(l.discount)
+            .bind(&l.tax_rate_id)
+            .bind(&l.tax_name)
+            .bind(l.tax_rate)
+            .bind(l.net)
+            .bind(l.stocked)
+            .bind(&l.origin_line_id)
+            .bind(l.delivered)
+            .bind(l.invoiced)
+            .bind(l.credited);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+pub async fn delete_lines(conn: &mut Conn, document_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM document_lines WHERE document_id = $1").bind(document_id).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn lines_of(conn: &mut Conn, document_id: &str) -> Result<Vec<LineRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM document_lines WHERE document_id = $1 ORDER BY position").bind(document_id).fetch_all(conn).await?)
+}
+
+/// Which progress counter of an order line a delivery or an invoice moves, and what
+/// bounds it.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Delivered, up to the ordered quantity.
+    Delivered,
+    /// Invoiced, up to the delivered quantity (goods).
+    InvoicedOfDelivered,
+    /// Invoiced, up to the ordered quantity (services, which are not delivered).
+    InvoicedOfOrdered,
+    /// Credited, up to the invoiced quantity (an invoice line).
+    Credited,
+}
+
+/// Adds `delta` to an order line's delivered or invoiced quantity if the result stays
+/// within its bound; returns whether it did.
+pub async fn advance_line(conn: &mut Conn, line_id: &str, which: Progress, delta: i64) -> Result<bool, StoreError> {
+    let (col, bound) = match which {
+        Progress::Delivered => ("delivered", "quantity"),
+        Progress::InvoicedOfDelivered => ("invoiced", "delivered"),
+        Progress::InvoicedOfOrdered => ("invoiced", "quantity"),
+        Progress::Credited => ("credited", "quantity"),
+    };
+    let sql =
+        format!("UPDATE document_lines SET {col} = {col} + $1 WHERE id = $2 AND {col} + $1 >= 0 AND {col} + $1 <= {bound} RETURNING id");
+    Ok(sqlx::query_as::<_, (String,)>(&sql).bind(delta).bind(line_id).fetch_optional(conn).await?.is_some())
+}
+
+/// Takes the next number of `kind` at `point_of_sale`, inside the caller's transaction.
+pub async fn take_number(conn: &mut Conn, kind: &str, point_of_sale: i64) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO doc_sequences (kind, point_of_sale, next_number) VALUES ($1, $2, 1) ON CONFLICT (kind, point_of_sale) DO NOTHING",
+    )
+    .bind(kind)
+    .bind(point_of_sale)
+    .execute(&mut *conn)
+    .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "UPDATE doc_sequences SET next_number = next_number + 1 WHERE kind = $1 AND point_of_sale = $2 RETURNING next_number - 1",
+    )
+    .bind(kind)
+    .bind(point_of_sale)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+/// Settles `delta` more of a document (an invoice paid, a receipt allocated) if the
+/// settled amount stays within `0..=total`; returns whether it did.
+pub async fn settle(conn: &mut Conn, id: &str, delta: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query_as::<_, (String,)>(
+        "UPDATE documents SET settled = settled + $1 WHERE id = $2 AND settled + $1 >= 0 AND settled + $1 <= total RETURNING id",
+    )
+    .bind(delta)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AllocationRow {
+    pub id: String,
+    pub source_id: String,
+    pub target_id: String,
+    pub amount: i64,
+    pub created_at: String,
+}
+
+pub async fn insert_allocations(conn: &mut Conn, rows: &[AllocationRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("INSERT INTO allocations (id, source_id, target_id, amount, created_at) VALUES {}", values_list(conn, rows.len(), 5));
+    let mut q = sqlx::query_with(&sql, reserved(rows.len() * 5));
+    for a in rows {
+        q = q.bind(&a.id).bind(&a.source_id).bind(&a.target_id).bind(a.amount).bind(&a.created_at);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// Allocations from or to a document.
+pub async fn allocations_of(conn: &mut Conn, id: &str) -> Result<Vec<AllocationRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM allocations WHERE source_id = $1 OR target_id = $1 ORDER BY id").bind(id).fetch_all(conn).await?)
+}
+
+/// Posted documents that still have something unsettled: invoices and debit notes the
+/// customer owes, receipts and credit notes not yet allocated. One customer or all,
+/// oldest due first.
+pub async fn open_items(conn: &mut Conn, party_id: Option<&str>) -> Result<Vec<DocumentRow>, StoreError> {
+    let mut sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE status = 'posted' AND kind IN ('invoice', 'debit_note', 'credit_note', 'receipt') \
+         AND settled < total"
+    );
+    if party_id.is_some() {
+        sql.push_str(" AND party_id = $1");
+    }
+    sql.push_str(" ORDER BY COALESCE(due_date, issue_date), id");
+    let q = sqlx::query_as::<_, DocumentRow>(&sql);
+    let q = match party_id {
+        Some(p) => q.bind(p),
+        None => q,
+    };
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// A customer's posted documents that move the balance, oldest first (the statement).
+pub async fn ledger(conn: &mut Conn, party_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE party_id = $1 AND status = 'posted' \
+         AND kind IN ('invoice', 'debit_note', 'credit_note', 'receipt') ORDER BY issue_date, id"
+    ))
+    .bind(party_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What a customer owes: posted invoices and debit notes less credit notes and receipts,
+/// in minor units (negative: the customer has credit).
+pub async fn owed(conn: &mut Conn, party_id: &str) -> Result<i64, StoreError> {
+    let (owed,): (Option<i64>,) = sqlx::query_as(
+        "SELECT CAST(SUM(CASE WHEN kind IN ('invoice', 'debit_note') THEN total - settled ELSE settled - total END) AS BIGINT) \
+         FROM documents WHERE party_id = $1 AND status = 'posted' AND kind IN ('invoice', 'debit_note', 'credit_note', 'receipt') \
+         AND settled < total",
+    )
+    .bind(party_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(owed.unwrap_or(0))
+}
+
+/// A customer's confirmed orders (what they have on order).
+pub async fn confirmed_orders(conn: &mut Conn, party_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE party_id = $1 AND kind = 'order' AND status = 'confirmed'"))
+        .bind(party_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+// ---------------------------------------------------------------- stock
+
+#[derive(Debug, Clone, FromRow)]
+pub struct WarehouseRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub is_default: i64,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+pub async fn warehouses(conn: &mut Conn) -> Result<Vec<WarehouseRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM warehouses ORDER BY is_default DESC, code").fetch_all(conn).await?)
+}
+
+pub async fn get_warehouse(conn: &mut Conn, id: &str) -> Result<Option<WarehouseRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM warehouses WHERE id = $1").bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn default_warehouse(conn: &mut Conn) -> Result<Option<WarehouseRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM warehouses WHERE archived_at IS NULL ORDER BY is_default DESC, code LIMIT 1")
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn insert_warehouse(conn: &mut Conn, w: &WarehouseRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO warehouses (id, code, name, address, is_default, archived_at, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+    )
+    .bind(&w.id)
+    .bind(&w.code)
+    .bind(&w.name)
+    .bind(&w.address)
+    .bind(w.is_default)
+    .bind(&w.archived_at)
+    .bind(&w.created_at)
+    .bind(&w.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_warehouse(conn: &mut Conn, w: &WarehouseRow) -> Result<(), StoreError> {
+    let done = sqlx::query_as::<_, (String,)>(
+        "UPDATE warehouses SET code = $1, name = $2, address = $3, is_default = $4, archived_at = $5, updated_at = $6, \
+         version = version + 1 WHERE id = $7 AND version = $8 RETURNING id",
+    )
+    .bind(&w.code)
+    .bind(&w.name)
+    .bind(&w.address)
+    .bind(w.is_default)
+    .bind(&w.archived_at)
+    .bind(&w.updated_at)
+    .bind(&w.id)
+    .bind(w.version)
+    .fetch_optional(conn)
+    .await?;
+    done.map(|_| ()).ok_or(StoreError::Conflict)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MoveRow {
+    pub id: String,
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub quantity: i64,
+    pub kind: String,
+    pub reason: Option<String>,
+    pub document_id: Option<String>,
+    pub line_id: Option<String>,
+    pub balance: i64,
+    pub at: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LevelRow {
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+async fn ensure_level(conn: &mut Conn, product_id: &str, warehouse_id: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, 0, 0) \
+         ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a move and brings the level up to date; returns the balance after it. The
+/// level row is locked by the update until the transaction ends, so concurrent moves of
+/// one article in one warehouse queue and each sees the balance the previous one left.
+pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow) -> Result<i64, StoreError> {
+    ensure_level(conn, &m.product_id, &m.warehouse_id).await?;
+    let (balance,): (i64,) =
+        sqlx::query_as("UPDATE stock_levels SET on_hand = on_hand + $1 WHERE product_id = $2 AND warehouse_id = $3 RETURNING on_hand")
+            .bind(m.quantity)
+            .bind(&m.product_id)
+            .bind(&m.warehouse_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    m.balance = balance;
+    sqlx::query(
+        "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&m.id)
+    .bind(&m.product_id)
+    .bind(&m.warehouse_id)
+    .bind(m.quantity)
+    .bind(&m.kind)
+    .bind(&m.reason)
+    .bind(&m.document_id)
+    .bind(&m.line_id)
+    .bind(m.balance)
+    .bind(&m.at)
+    .bind(&m.created_by)
+    .execute(conn)
+    .await?;
+    Ok(balance)
+}
+
+/// Changes what confirmed orders reserve of an article in a warehouse.
+pub async fn reserve(conn: &mut Conn, product_id: &str, warehouse_id: &str, delta: i64) -> Result<(), StoreError> {
+    ensure_level(conn, product_id, warehouse_id).await?;
+    sqlx::query("UPDATE stock_levels SET reserved = reserved + $1 WHERE product_id = $2 AND warehouse_id = $3")
+        .bind(delta)
+        .bind(product_id)
+        .bind(warehouse_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stock levels, of one article or all, optionally in one warehouse.
+pub async fn levels(conn: &mut Conn, product_id: Option<&str>, warehouse_id: Option<&str>) -> Result<Vec<LevelRow>, StoreError> {
+    let mut sql = "SELECT * FROM stock_levels WHERE 1 = 1".to_string();
+    let mut n = 0;
+    if product_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND product_id = ${n}"));
+    }
+    if warehouse_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND warehouse_id = ${n}"));
+    }
+    sql.push_str(" ORDER BY product_id, warehouse_id");
+    let mut q = sqlx::query_as::<_, LevelRow>(&sql);
+    for v in [product_id, warehouse_id].into_iter().flatten() {
+        q = q.bind(v);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// An article's moves in a warehouse, oldest first, after the move `after_id`.
+pub async fn card(
+    conn: &mut Conn,
+    product_id: &str,
+    warehouse_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MoveRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT * FROM stock_moves WHERE product_id = $1 AND warehouse_id = $2 AND id > $3 ORDER BY id LIMIT {}",
+        limit + 1
+    ))
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(after_id.unwrap_or(""))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Articles whose level differs from the sum of their moves (always none).
+pub async fn level_mismatches(conn: &mut Conn) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT l.product_id, l.warehouse_id, l.on_hand, CAST(COALESCE(SUM(m.quantity), 0) AS BIGINT) FROM stock_levels l \
+         LEFT JOIN stock_moves m ON m.product_id = l.product_id AND m.warehouse_id = l.warehouse_id \
+         GROUP BY l.product_id, l.warehouse_id, l.on_hand HAVING l.on_hand <> COALESCE(SUM(m.quantity), 0)",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+// ---------------------------------------------------------------- settings
+
+pub async fn setting(conn: &mut Conn, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_as::<_, (String,)>("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(conn).await?.map(|r| r.0))
+}
+
+pub async fn set_setting(conn: &mut Conn, key: &str, value: &str, at: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
