@@ -380,5 +380,6 @@ pub fn router() -> Router<AppState> {
     r = crud::<Products>(r);
     r = crud::<TaxRates>(r);
     r = crud::<Users>(r);
+    r = crate::sales_api::router(r);
     r.fallback(not_found)
 }

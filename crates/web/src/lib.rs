@@ -6,6 +6,7 @@ pub mod error;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod sales_api;
 
 use app::App;
 use axum::http::{header, HeaderValue};

@@ -183,6 +183,7 @@ fn build() -> OpenApi {
     c = add_crud::<api::Products>(&mut paths, c);
     c = add_crud::<api::TaxRates>(&mut paths, c);
     c = add_crud::<api::Users>(&mut paths, c);
+    c = add_sales(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -262,6 +263,290 @@ fn build() -> OpenApi {
         .paths(paths)
         .components(Some(c.build()))
         .build()
+}
+
+/// One operation of the order-to-cash API.
+struct Op<'a> {
+    method: HttpMethod,
+    path: String,
+    tag: &'a str,
+    id: String,
+    summary: String,
+    has_id: bool,
+    params: Vec<utoipa::openapi::path::Parameter>,
+    body: Option<(RefOr<Schema>, bool)>,
+    status: &'a str,
+    response: RefOr<Schema>,
+}
+
+fn add_op(paths: &mut Paths, op: Op) {
+    let mut b = OperationBuilder::new().tag(op.tag).operation_id(Some(op.id)).summary(Some(op.summary));
+    if op.has_id {
+        b = b.parameter(id_param());
+    }
+    for p in op.params {
+        b = b.parameter(p);
+    }
+    let has_body = op.body.is_some();
+    if let Some((schema, required)) = op.body {
+        let req = if required { Required::True } else { Required::False };
+        b = b.request_body(Some(RequestBodyBuilder::new().required(Some(req)).content("application/json", json_content(schema)).build()));
+    }
+    b = b.response(op.status, ResponseBuilder::new().description("OK").content("application/json", json_content(op.response)).build());
+    paths.add_path_operation(format!("/api/v1{}", op.path), vec![op.method], with_errors(b, has_body, op.has_id));
+}
+
+fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::sales_api::{self as sa, KINDS};
+    use app::sales as s;
+    use app::stock as st;
+    let doc = reference::<s::Document>;
+    let op = |method, path: String, tag: &'static str, id: String, summary: String| Op {
+        method,
+        path,
+        tag,
+        id,
+        summary,
+        has_id: false,
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response: doc(),
+    };
+    for k in KINDS {
+        let tag = k.path.trim_start_matches('/');
+        let name = tag.replace('-', "_");
+        let one = format!("{}/{{id}}", k.path);
+        add_op(
+            paths,
+            Op {
+                params: s::DocListParams::into_params(|| Some(ParameterIn::Query)),
+                response: page_schema::<s::Document>(),
+                ..op(HttpMethod::Get, k.path.to_string(), tag, format!("list_{name}"), format!("List {tag}, newest first"))
+            },
+        );
+        add_op(
+            paths,
+            Op { has_id: true, ..op(HttpMethod::Get, one.clone(), tag, format!("get_{name}"), format!("One of {tag}, with its lines")) },
+        );
+        add_op(
+            paths,
+            Op {
+                has_id: true,
+                response: ArrayBuilder::new().items(reference::<app::audit::HistoryEntry>()).into(),
+                ..op(
+                    HttpMethod::Get,
+                    format!("{one}/history"),
+                    tag,
+                    format!("history_{name}"),
+                    "Audit history: every change and transition".into(),
+                )
+            },
+        );
+        if k.creatable {
+            add_op(
+                paths,
+                Op {
+                    body: Some((reference::<s::DocumentIn>(), true)),
+                    status: "201",
+                    ..op(
+                        HttpMethod::Post,
+                        k.path.to_string(),
+                        tag,
+                        format!("create_{name}"),
+                        format!("Create a draft of {tag}: customer_id and lines"),
+                    )
+                },
+            );
+            add_op(
+                paths,
+                Op {
+                    has_id: true,
+                    body: Some((reference::<s::DocumentIn>(), true)),
+                    ..op(
+                        HttpMethod::Patch,
+                        one.clone(),
+                        tag,
+                        format!("update_{name}"),
+                        "Change a draft; lines, when given, replace all".into(),
+                    )
+                },
+            );
+        }
+        for (action, _) in k.transitions {
+            add_op(
+                paths,
+                Op {
+                    has_id: true,
+                    body: Some((reference::<s::TransitionIn>(), false)),
+                    ..op(
+                        HttpMethod::Post,
+                        format!("{one}/{action}"),
+                        tag,
+                        format!("{action}_{name}"),
+                        format!("{action}: move the document along its life"),
+                    )
+                },
+            );
+        }
+    }
+    let receipt =
+        |method, path: &str, id: &str, summary: &str| op(method, path.to_string(), "receipts", id.to_string(), summary.to_string());
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<s::ReceiptIn>(), true)),
+            status: "201",
+            ..receipt(HttpMethod::Post, "/receipts", "create_receipts", "Record a payment: posted at once, allocated to invoices")
+        },
+    );
+    let part = |path: &str, tag: &'static str, id: &str, summary: &str| Op {
+        has_id: true,
+        body: Some((reference::<s::PartIn>(), false)),
+        status: "201",
+        ..op(HttpMethod::Post, path.to_string(), tag, id.to_string(), summary.to_string())
+    };
+    add_op(
+        paths,
+        Op { body: None, ..part("/quotes/{id}/convert", "quotes", "convert_quote", "The customer accepted: a draft order from the quote") },
+    );
+    add_op(
+        paths,
+        part("/orders/{id}/deliver", "orders", "deliver_order", "Deliver all that is left, or the lines given: a posted delivery note"),
+    );
+    add_op(
+        paths,
+        part(
+            "/orders/{id}/invoice",
+            "orders",
+            "invoice_order",
+            "Invoice what was delivered (goods) or ordered (services); `post` to number it at once",
+        ),
+    );
+    add_op(paths, part("/invoices/{id}/credit", "invoices", "credit_invoice", "A draft credit note for all or part of a posted invoice"));
+    add_op(
+        paths,
+        Op {
+            has_id: true,
+            response: reference::<sa::Chain>(),
+            ..op(
+                HttpMethod::Get,
+                "/orders/{id}/chain".into(),
+                "orders",
+                "order_chain".into(),
+                "The order's quote, deliveries, invoices, notes and receipts".into(),
+            )
+        },
+    );
+    let stock = |method, path: &str, id: &str, summary: &str| op(method, path.to_string(), "stock", id.to_string(), summary.to_string());
+    add_op(paths, Op { response: reference::<sa::Warehouses>(), ..stock(HttpMethod::Get, "/warehouses", "list_warehouses", "Warehouses") });
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<st::WarehouseIn>(), true)),
+            status: "201",
+            response: reference::<st::Warehouse>(),
+            ..stock(HttpMethod::Post, "/warehouses", "create_warehouse", "Create a warehouse: code and name")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            has_id: true,
+            response: reference::<st::Warehouse>(),
+            ..stock(HttpMethod::Get, "/warehouses/{id}", "get_warehouse", "One warehouse")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            has_id: true,
+            body: Some((reference::<st::WarehouseIn>(), true)),
+            response: reference::<st::Warehouse>(),
+            ..stock(HttpMethod::Patch, "/warehouses/{id}", "update_warehouse", "Change or archive a warehouse")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: st::StockParams::into_params(|| Some(ParameterIn::Query)),
+            response: reference::<sa::Levels>(),
+            ..stock(HttpMethod::Get, "/stock", "stock_levels", "On hand, reserved and available per article and warehouse")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<st::AdjustmentIn>(), true)),
+            status: "201",
+            response: reference::<st::StockMove>(),
+            ..stock(HttpMethod::Post, "/stock/adjustments", "adjust_stock", "Opening stock or a correction, with a reason")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: st::StockParams::into_params(|| Some(ParameterIn::Query)),
+            response: page_schema::<st::StockMove>(),
+            ..stock(HttpMethod::Get, "/stock/card", "stock_card", "An article's stock card: every move with the running balance")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: app::receivables::AgeingParams::into_params(|| Some(ParameterIn::Query)),
+            response: reference::<app::receivables::Ageing>(),
+            ..op(
+                HttpMethod::Get,
+                "/receivables/ageing".into(),
+                "receivables",
+                "receivables_ageing".into(),
+                "What customers owe, by days past due".into(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            has_id: true,
+            params: app::receivables::AgeingParams::into_params(|| Some(ParameterIn::Query)),
+            response: reference::<app::receivables::Statement>(),
+            ..op(
+                HttpMethod::Get,
+                "/customers/{id}/statement".into(),
+                "receivables",
+                "customer_statement".into(),
+                "A customer's account statement".into(),
+            )
+        },
+    );
+
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(
+        s::Document,
+        s::Line,
+        s::TaxLine,
+        s::Allocation,
+        s::DocumentIn,
+        s::LineIn,
+        s::PartIn,
+        s::PartLineIn,
+        s::TransitionIn,
+        s::ReceiptIn,
+        s::AllocationIn
+    );
+    schema!(st::Warehouse, st::WarehouseIn, st::StockLevel, st::StockMove, st::AdjustmentIn, sa::Levels, sa::Warehouses, sa::Chain);
+    schema!(
+        app::receivables::Ageing,
+        app::receivables::AgeingRow,
+        app::receivables::Buckets,
+        app::receivables::Statement,
+        app::receivables::StatementEntry
+    );
+    c.schemas_from_iter(schemas)
 }
 
 pub fn document() -> &'static OpenApi {
