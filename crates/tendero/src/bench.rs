@@ -69,7 +69,7 @@ fn cuit(i: usize) -> String {
 }
 
 /// Percentiles of latencies in milliseconds (nearest rank).
-fn pct(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -82,17 +82,17 @@ fn summary(mut v: Vec<f64>) -> serde_json::Value {
     json!({"p50_ms": round2(pct(&v, 50.0)), "p99_ms": round2(pct(&v, 99.0)), "max_ms": round2(v.last().copied().unwrap_or(0.0)), "n": v.len()})
 }
 
-fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-struct Fresh {
-    url: String,
-    data_dir: Option<std::path::PathBuf>,
-    pg: Option<(String, String)>,
+pub(crate) struct Fresh {
+    pub url: String,
+    pub data_dir: Option<std::path::PathBuf>,
+    pub pg: Option<(String, String)>,
 }
 
-async fn fresh_database(url: Option<&str>) -> Result<Fresh> {
+pub(crate) async fn fresh_database(url: Option<&str>) -> Result<Fresh> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     match url {
         None => {
@@ -169,13 +169,13 @@ async fn load(app: &App, opts: &SearchOpts) -> Result<(f64, f64)> {
 }
 
 /// The server under test, a separate process so that its memory is its own.
-struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    base: String,
+    pub base: String,
 }
 
 impl Server {
-    fn start(fresh: &Fresh) -> Result<Server> {
+    pub fn start(fresh: &Fresh) -> Result<Server> {
         let exe = std::env::current_exe()?;
         let mut cmd = Command::new(exe);
         match &fresh.data_dir {
@@ -202,7 +202,7 @@ impl Server {
     }
 
     /// (peak, current) resident memory in MiB, from /proc.
-    fn rss_mib(&self) -> (f64, f64) {
+    pub fn rss_mib(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         let kb = |key: &str| {
             status
@@ -215,7 +215,7 @@ impl Server {
         (round2(kb("VmHWM:") / 1024.0), round2(kb("VmRSS:") / 1024.0))
     }
 
-    fn stop(mut self) {
+    pub fn stop(mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -309,20 +309,26 @@ pub async fn search(opts: SearchOpts) -> Result<serde_json::Value> {
         }))
     }
     .await;
+    clean_up(&fresh).await;
+    result
+}
+
+/// Removes the benchmark's database, unless `TENDERO_BENCH_KEEP=1` asks to keep it (to
+/// look at query plans).
+pub(crate) async fn clean_up(fresh: &Fresh) {
+    let keep = std::env::var_os("TENDERO_BENCH_KEEP").is_some();
     if let Some(dir) = &fresh.data_dir {
-        // TENDERO_BENCH_KEEP=1 keeps the database to look at its query plans.
-        if std::env::var_os("TENDERO_BENCH_KEEP").is_some() {
+        if keep {
             eprintln!("kept {}", dir.display());
         } else {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
     if let Some((admin, name)) = &fresh.pg {
-        if std::env::var_os("TENDERO_BENCH_KEEP").is_some() {
+        if keep {
             eprintln!("kept database {name}");
         } else {
             let _ = store::Db::drop_postgres_database(admin, name).await;
         }
     }
-    result
 }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod o2c;
 
 use anyhow::{bail, Context, Result};
 use app::{auth, Actor, App};
@@ -146,6 +147,28 @@ enum BenchCommand {
         /// A PostgreSQL server to run on (a fresh database is made there and dropped after).
         #[arg(long = "on", value_name = "POSTGRES_URL")]
         on: Option<String>,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Orders through confirm, delivery, posted invoice and receipt (shared/BENCHMARKS.md).
+    #[command(name = "order-to-cash")]
+    OrderToCash {
+        #[arg(long, default_value_t = 200)]
+        orders: usize,
+        /// A PostgreSQL server to run on (a fresh database is made there and dropped after);
+        /// SQLite in a temporary directory when not given.
+        #[arg(long, value_name = "POSTGRES_URL")]
+        database_url: Option<String>,
+        /// Drive a real server process over the HTTP API instead of calling the use cases.
+        #[arg(long)]
+        http: bool,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        /// The reference orders (default: ../shared/data/bench/order-to-cash-200.json).
+        #[arg(long)]
+        reference: Option<std::path::PathBuf>,
         /// Print the figures as one JSON object on the last line.
         #[arg(long)]
         json: bool,
@@ -305,6 +328,14 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         Command::Bench { command: BenchCommand::Search { customers, products, queries, batch, on, json } } => {
             let on = on.or(settings.database_url.clone());
             let figures = bench::search(bench::SearchOpts { customers, products, queries, database_url: on, batch: batch.max(1) }).await?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
+        Command::Bench { command: BenchCommand::OrderToCash { orders, database_url, http, clients, reference, json } } => {
+            let figures = o2c::run(o2c::Opts { orders, database_url, http, clients, reference }).await?;
             if json {
                 println!("{figures}");
             } else {
