@@ -5,6 +5,8 @@ pub mod access;
 pub mod money;
 pub mod party;
 pub mod product;
+pub mod sales;
 pub mod taxid;
 pub mod text;
 pub mod validation;
+pub mod words;
