@@ -21,6 +21,10 @@ if ! python3 -c "import playwright" >/dev/null 2>&1; then
   echo "== installing Playwright for Python (no browser download; Debian's Chromium is used)"
   python3 -m pip install -q playwright
 fi
+if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+  echo "== installing aiosmtpd (a real SMTP server on loopback for the mail tests)"
+  python3 -m pip install -q "aiosmtpd>=1.4,<2"
+fi
 if ! command -v schemathesis >/dev/null 2>&1; then
   echo "== installing schemathesis (API fuzzing against the OpenAPI document)"
   python3 -m pip install -q "schemathesis>=4,<5"

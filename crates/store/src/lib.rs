@@ -8,6 +8,7 @@ pub mod master;
 pub mod migrate;
 pub mod people;
 pub mod sales;
+pub mod stats;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor};
