@@ -190,6 +190,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         .await?;
         sellers.push(s.id);
     }
+    let mut customers = Vec::new();
     for (i, (name, city, email, phone)) in CUSTOMERS.iter().enumerate() {
         let person = name.contains("(particular)");
         let c = master::create_party(
@@ -213,6 +214,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
             },
         )
         .await?;
+        customers.push(c.id.clone());
         if !person {
             let (cn, job) = CONTACT_NAMES[i % CONTACT_NAMES.len()];
             let first = cn.split(' ').next().unwrap_or(cn).to_lowercase();
@@ -250,6 +252,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         )
         .await?;
     }
+    let mut products = Vec::new();
     for (code, name, category, unit, price, cost, iva) in PRODUCTS {
         let kind = if *category == "Servicios" {
             "service"
@@ -258,7 +261,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         } else {
             "goods"
         };
-        master::save_product(
+        let p = master::save_product(
             app,
             actor,
             None,
@@ -275,8 +278,93 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
             },
         )
         .await?;
+        products.push((p.id, kind));
     }
+    sales(app, actor, &customers, &products).await?;
     Ok(true)
+}
+
+/// A few weeks of business: opening stock, quotes, orders in every state, invoices (some
+/// overdue) and payments, so that every page has something to show.
+async fn sales(app: &App, actor: &Actor, customers: &[String], products: &[(String, &str)]) -> AppResult<()> {
+    use crate::sales::{self as s, DocumentIn, LineIn, PartIn, PartLineIn, ReceiptIn, TransitionIn};
+    use crate::stock::{self, AdjustmentIn};
+    use domain::sales::{DocKind, Transition};
+    let goods: Vec<&String> = products.iter().filter(|(_, k)| *k != "service").map(|(id, _)| id).collect();
+    for id in &goods {
+        stock::adjust(
+            app,
+            actor,
+            &AdjustmentIn {
+                product_id: Some((*id).clone()),
+                quantity: Some("200".into()),
+                reason: Some("Inventario inicial".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let day = |ago: i64| {
+        let d = crate::clock::now().date() - time::Duration::days(ago);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    let none = TransitionIn::default();
+    for (i, customer) in customers.iter().enumerate().take(18) {
+        let lines: Vec<LineIn> = (0..3)
+            .map(|k| LineIn {
+                product_id: Some(products[(i * 5 + k * 7) % products.len()].0.clone()),
+                quantity: Some(format!("{}", 1 + (i + k) % 6)),
+                ..Default::default()
+            })
+            .collect();
+        let ago = [2, 9, 20, 38, 75, 110][i % 6] as i64;
+        let input =
+            DocumentIn { customer_id: Some(customer.clone()), issue_date: Some(day(ago)), lines: Some(lines), ..Default::default() };
+        if i % 6 < 2 {
+            let q = s::create_document(app, actor, DocKind::Quote, &input).await?;
+            if i % 6 == 1 {
+                s::transition(app, actor, DocKind::Quote, &q.id, Transition::Send, &none).await?;
+            }
+            continue;
+        }
+        let o = s::create_document(app, actor, DocKind::Order, &DocumentIn { promised_date: Some(day(ago - 5)), ..input }).await?;
+        let o = s::transition(app, actor, DocKind::Order, &o.id, Transition::Confirm, &TransitionIn { override_credit_limit: Some(true) })
+            .await?;
+        match i % 6 {
+            2 => {}
+            3 => {
+                let first = o.lines.iter().find(|l| l.stocked).map(|l| l.id.clone());
+                let part = PartIn {
+                    lines: first.map(|id| vec![PartLineIn { line_id: id, quantity: Some("1".into()) }]),
+                    issue_date: Some(day(ago - 1)),
+                    ..Default::default()
+                };
+                s::deliver_order(app, actor, &o.id, &part).await?;
+            }
+            _ => {
+                if o.lines.iter().any(|l| l.stocked) {
+                    s::deliver_order(app, actor, &o.id, &PartIn { issue_date: Some(day(ago - 1)), ..Default::default() }).await?;
+                }
+                let inv =
+                    s::invoice_order(app, actor, &o.id, &PartIn { post: Some(true), issue_date: Some(day(ago - 1)), ..Default::default() })
+                        .await?;
+                if i % 6 == 5 && i % 4 != 3 {
+                    s::create_receipt(
+                        app,
+                        actor,
+                        &ReceiptIn {
+                            customer_id: Some(customer.clone()),
+                            amount: Some(inv.total.clone()),
+                            issue_date: Some(day(ago - 20)),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1447,6 +1447,7 @@ pub async fn credit_invoice(app: &App, actor: &Actor, id: &str, input: &PartIn) 
     let mut errors = FieldErrors::new();
     let picked = parts(&mut errors, &ilines, input.lines.as_deref(), |l| l.quantity - l.credited);
     let reason = domain::validation::optional(&mut errors, "reason", input.reason.as_deref(), 200);
+    let issue_date = date_field(&mut errors, "issue_date", input.issue_date.as_deref());
     errors.into_result(())?;
     if picked.is_empty() {
         return Err(refused("nothing-to-credit"));
@@ -1457,6 +1458,9 @@ pub async fn credit_invoice(app: &App, actor: &Actor, id: &str, input: &PartIn) 
     let mut row = child_row(&inv, DocKind::CreditNote, &cid, &c, actor, &now);
     row.reason = reason;
     row.returns_goods = i64::from(input.returns_goods.unwrap_or(false));
+    if let Some(d) = issue_date {
+        row.issue_date = d;
+    }
     set_totals(&mut row, &lines);
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod sales;
+
 const SESSION_COOKIE: &str = "tendero_session";
 const CSRF_COOKIE: &str = "tendero_csrf";
 
@@ -68,6 +70,10 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/salespeople", "nav-salespeople", Resource::Salespeople),
     ("/products", "nav-products", Resource::Products),
     ("/tax-rates", "nav-tax-rates", Resource::TaxRates),
+    ("/orders", "nav-sales", Resource::Sales),
+    ("/invoices", "nav-invoices", Resource::Invoices),
+    ("/receivables", "nav-receivables", Resource::Invoices),
+    ("/stock", "nav-stock", Resource::Stock),
     ("/company", "nav-company", Resource::Company),
     ("/users", "nav-users", Resource::Users),
     ("/tokens", "nav-tokens", Resource::ApiTokens),
@@ -343,6 +349,8 @@ pub struct Row {
     pub cells: Vec<String>,
     pub href: String,
     pub archived: bool,
+    /// A totals row, shown in bold.
+    pub total: bool,
 }
 
 pub struct Section {
@@ -350,6 +358,8 @@ pub struct Section {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
     pub action: Option<(String, String)>,
+    /// Columns from this one on hold numbers (aligned right).
+    pub num_from: usize,
 }
 
 /// What a master-data kind shows in the pages, on top of what the API serves.
@@ -442,7 +452,7 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
             let v = values_of(o);
             let mut cells = vec![P::name(o)];
             cells.extend(P::COLUMNS.iter().map(|c| money_or_text(&l.tr, c, v.get(*c).map(String::as_str).unwrap_or(""))));
-            Row { cells, href: format!("{}/{}", P::BASE, P::id(o)), archived: P::archived(o) }
+            Row { cells, href: format!("{}/{}", P::BASE, P::id(o)), archived: P::archived(o), total: false }
         })
         .collect();
     let q = params.q.clone().unwrap_or_default();
@@ -904,6 +914,7 @@ async fn contacts_section(app: &App, actor: &Actor, tr: &Tr, party_id: &str) -> 
             href: format!("/contacts/{}", c.id),
             cells: vec![c.name, c.job_title.unwrap_or_default(), c.email.unwrap_or_default(), c.phone.unwrap_or_default()],
             archived: false,
+            total: false,
         })
         .collect();
     let action = actor.can(Action::Create, Resource::Contacts).then(|| (format!("/contacts/new?party_id={party_id}"), tr.t("contact-new")));
@@ -912,6 +923,7 @@ async fn contacts_section(app: &App, actor: &Actor, tr: &Tr, party_id: &str) -> 
         columns: ["field-name", "field-job-title", "field-email", "field-phone"].iter().map(|k| tr.t(k)).collect(),
         rows,
         action,
+        num_from: usize::MAX,
     }])
 }
 
@@ -1604,6 +1616,7 @@ async fn tokens_page(State(s): State<AppState>, u: PageUser) -> Response {
         .into_iter()
         .map(|t| Row {
             archived: t.revoked_at.is_some(),
+            total: false,
             href: format!("/tokens/{}", t.id),
             cells: vec![
                 t.prefix,
@@ -1711,6 +1724,7 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
             Row {
                 href,
                 archived: false,
+                total: false,
                 cells: vec![
                     h.seq.to_string(),
                     h.at.replace('T', " ").chars().take(19).collect(),
@@ -1789,7 +1803,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = Router::new()
+    let mut r = sales::router(Router::new())
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))

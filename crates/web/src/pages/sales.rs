@@ -1,0 +1,1464 @@
+//! The order-to-cash pages: lists of each kind of document, a document's page with its
+//! lines, totals, chain and the actions its state allows, forms for drafts, partial
+//! deliveries, invoices and credit notes, receipts, stock, receivables, and the page a
+//! customer opens to follow an order.
+
+use super::{
+    error_page, fields, format_decimal, layout, posted, render, urlencode, DetailPage, Field, FieldSpec, FormPage, Layout, PageUser,
+    Posted, Row, Section, Tr,
+};
+use crate::AppState;
+use app::master::{self as m, ListParams, PartyRole};
+use app::receivables::{self as ar, AgeingParams};
+use app::sales::{self as s, DocListParams, Document, DocumentIn, LineIn, PartIn, PartLineIn, ReceiptIn, TransitionIn};
+use app::stock::{self as st, AdjustmentIn, StockParams};
+use app::{AppError, AppResult};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use domain::access::{Action, Resource};
+use domain::sales::{DocKind, Transition};
+use domain::validation::FieldErrors;
+use std::collections::HashMap;
+
+/// Each kind's pages: where they live and the words for them.
+pub struct KindPage {
+    pub kind: DocKind,
+    pub base: &'static str,
+    /// Translation key of the plural title.
+    pub title: &'static str,
+    /// Translation key of "new …", for kinds made with a form.
+    pub new: Option<&'static str>,
+}
+
+pub const KIND_PAGES: &[KindPage] = &[
+    KindPage { kind: DocKind::Quote, base: "/quotes", title: "nav-quotes", new: Some("quote-new") },
+    KindPage { kind: DocKind::Order, base: "/orders", title: "nav-orders", new: Some("order-new") },
+    KindPage { kind: DocKind::Delivery, base: "/deliveries", title: "nav-deliveries", new: None },
+    KindPage { kind: DocKind::Invoice, base: "/invoices", title: "nav-invoices", new: Some("invoice-new") },
+    KindPage { kind: DocKind::CreditNote, base: "/credit-notes", title: "nav-credit-notes", new: None },
+    KindPage { kind: DocKind::DebitNote, base: "/debit-notes", title: "nav-debit-notes", new: Some("debit-note-new") },
+    KindPage { kind: DocKind::Receipt, base: "/receipts", title: "nav-receipts", new: Some("receipt-new") },
+];
+
+pub fn base_of(kind: &str) -> &'static str {
+    DocKind::from_code(kind).and_then(|k| KIND_PAGES.iter().find(|p| p.kind == k)).map(|p| p.base).unwrap_or("/orders")
+}
+
+fn money(tr: &Tr, v: &str) -> String {
+    format_decimal(v, &tr.locale)
+}
+
+fn short_date(d: &str) -> String {
+    d.replace('T', " ").chars().take(16).collect()
+}
+
+fn doc_title(tr: &Tr, d: &Document) -> String {
+    let kind = tr.t(&format!("kind-{}", d.kind));
+    match &d.number {
+        Some(n) => format!("{kind} {n}"),
+        None => format!("{kind} — {}", tr.t("status-draft")),
+    }
+}
+
+fn status_label(tr: &Tr, d: &Document) -> String {
+    tr.t(&format!("status-{}", d.progress))
+}
+
+// ---------------------------------------------------------------- lists
+
+#[derive(Template)]
+#[template(path = "documents.html")]
+struct DocumentsPage {
+    l: Layout,
+    tabs: Vec<(String, String, bool)>,
+    actions: Vec<(String, String)>,
+    statuses: Vec<(String, String)>,
+    status: String,
+    customer_id: String,
+    columns: Vec<String>,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+fn tabs(u: &PageUser, tr: &Tr, active: DocKind) -> Vec<(String, String, bool)> {
+    KIND_PAGES
+        .iter()
+        .filter(|p| u.actor().can(Action::Read, s::resource(p.kind)))
+        .map(|p| (p.base.to_string(), tr.t(p.title), p.kind == active))
+        .collect()
+}
+
+async fn list(st: AppState, u: PageUser, page: &'static KindPage, q: HashMap<String, String>) -> Response {
+    let params = DocListParams {
+        customer_id: q.get("customer_id").cloned().filter(|c| !c.is_empty()),
+        status: q.get("status").cloned().filter(|c| !c.is_empty()),
+        cursor: q.get("cursor").cloned().filter(|c| !c.is_empty()),
+        limit: Some(50),
+    };
+    let found = match s::list_documents(&st.app, u.actor(), page.kind, &params).await {
+        Ok(p) => p,
+        Err(AppError::Invalid(_)) => s::list_documents(&st.app, u.actor(), page.kind, &DocListParams::default())
+            .await
+            .unwrap_or(m::Page { items: vec![], next_cursor: None }),
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let l = layout(&st, &u, st.i18n.t(&u.session.actor.locale, page.title), page.base);
+    let columns = ["field-number", "field-issue-date", "field-customer", "field-status", "field-total"].iter().map(|k| l.tr.t(k)).collect();
+    let rows = found
+        .items
+        .iter()
+        .map(|d| Row {
+            cells: vec![
+                d.number.clone().unwrap_or_else(|| l.tr.t("status-draft")),
+                d.issue_date.clone(),
+                d.customer_name.clone(),
+                status_label(&l.tr, d),
+                money(&l.tr, &d.total),
+            ],
+            href: format!("{}/{}", page.base, d.id),
+            archived: d.status == "cancelled",
+            total: false,
+        })
+        .collect();
+    let mut statuses = vec![(String::new(), l.tr.t("status-any"))];
+    let kind_statuses: &[&str] = match page.kind {
+        DocKind::Quote => &["draft", "sent", "accepted", "rejected", "cancelled"],
+        DocKind::Order => &["draft", "confirmed", "done", "cancelled"],
+        _ => &["draft", "posted", "cancelled"],
+    };
+    statuses.extend(kind_statuses.iter().map(|s| (s.to_string(), l.tr.t(&format!("status-{s}")))));
+    let status = params.status.clone().unwrap_or_default();
+    let customer_id = params.customer_id.clone().unwrap_or_default();
+    let next = found
+        .next_cursor
+        .map(|c| format!("{}?status={}&customer_id={}&cursor={c}", page.base, urlencode(&status), urlencode(&customer_id)));
+    let mut actions = vec![];
+    if let Some(new) = page.new {
+        if u.actor().can(Action::Create, s::resource(page.kind)) {
+            let q = if customer_id.is_empty() { String::new() } else { format!("?customer_id={customer_id}") };
+            actions.push((format!("{}/new{q}", page.base), l.tr.t(new)));
+        }
+    }
+    let tabs = tabs(&u, &l.tr, page.kind);
+    render(&DocumentsPage { l, tabs, actions, statuses, status, customer_id, columns, rows, next })
+}
+
+// ---------------------------------------------------------------- a document
+
+fn line_section(tr: &Tr, d: &Document) -> Section {
+    let mut columns: Vec<String> =
+        ["field-description", "field-quantity", "field-unit-price", "field-discount", "field-tax", "field-amount"]
+            .iter()
+            .map(|k| tr.t(k))
+            .collect();
+    let order = d.kind == "order";
+    if order {
+        columns.push(tr.t("field-delivered"));
+        columns.push(tr.t("field-invoiced"));
+    }
+    let mut rows: Vec<Row> = d
+        .lines
+        .iter()
+        .map(|l| {
+            let mut cells = vec![
+                l.description.clone(),
+                format_decimal(&l.quantity, &tr.locale),
+                money(tr, &l.unit_price),
+                if l.discount == "0" { String::new() } else { format!("{} %", format_decimal(&l.discount, &tr.locale)) },
+                l.tax_name.clone(),
+                money(tr, &l.amount),
+            ];
+            if order {
+                cells.push(if l.stocked { format_decimal(&l.delivered, &tr.locale) } else { "—".into() });
+                cells.push(format_decimal(&l.invoiced, &tr.locale));
+            }
+            Row { cells, href: String::new(), archived: false, total: false }
+        })
+        .collect();
+    let blank = |label: String, value: String, total: bool| {
+        let mut cells = vec![label, String::new(), String::new(), String::new(), String::new(), value];
+        if order {
+            cells.extend([String::new(), String::new()]);
+        }
+        Row { cells, href: String::new(), archived: false, total }
+    };
+    rows.push(blank(tr.t("field-untaxed-amount"), money(tr, &d.untaxed_amount), false));
+    for t in &d.taxes {
+        rows.push(blank(format!("{} ({} {})", t.name, tr.t("field-base"), money(tr, &t.base)), money(tr, &t.tax), false));
+    }
+    rows.push(blank(tr.t("field-total"), money(tr, &d.total), true));
+    Section { title: tr.t("doc-lines"), columns, rows, action: None, num_from: 1 }
+}
+
+async fn chain_section(st: &AppState, u: &PageUser, tr: &Tr, d: &Document) -> AppResult<Option<Section>> {
+    let docs = if d.kind == "order" {
+        s::order_chain(&st.app, u.actor(), &d.id).await?
+    } else {
+        let mut out = Vec::new();
+        let mut ids: Vec<String> = d.allocations.iter().map(|a| a.document_id.clone()).collect();
+        ids.extend(d.origin_id.clone());
+        ids.extend(d.order_id.clone());
+        ids.dedup();
+        for id in ids {
+            if let Ok(o) = s::get_any_document(&st.app, u.actor(), &id).await {
+                out.push(o);
+            }
+        }
+        out
+    };
+    if docs.is_empty() {
+        return Ok(None);
+    }
+    let columns = ["field-document", "field-issue-date", "field-status", "field-total"].iter().map(|k| tr.t(k)).collect();
+    let rows = docs
+        .iter()
+        .map(|o| Row {
+            cells: vec![doc_title(tr, o), o.issue_date.clone(), status_label(tr, o), money(tr, &o.total)],
+            href: format!("{}/{}", base_of(&o.kind), o.id),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    Ok(Some(Section { title: tr.t("doc-chain"), columns, rows, action: None, num_from: 3 }))
+}
+
+fn allocation_section(tr: &Tr, d: &Document) -> Option<Section> {
+    if d.allocations.is_empty() {
+        return None;
+    }
+    let columns = vec![tr.t("field-document"), tr.t("field-amount")];
+    let rows = d
+        .allocations
+        .iter()
+        .map(|a| Row {
+            cells: vec![a.document_id.chars().take(8).collect(), money(tr, &a.amount)],
+            href: format!("/documents/{}", a.document_id),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    Some(Section { title: tr.t("doc-allocations"), columns, rows, action: None, num_from: 1 })
+}
+
+/// The buttons a document's state and the user's role allow.
+fn actions(u: &PageUser, tr: &Tr, d: &Document) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let kind = DocKind::from_code(&d.kind).unwrap_or(DocKind::Order);
+    let base = base_of(&d.kind);
+    let res = s::resource(kind);
+    let can = |a: Action, r: Resource| u.actor().can(a, r);
+    let mut links = vec![];
+    let mut posts = vec![];
+    let id = &d.id;
+    if d.status == "draft" && can(Action::Update, res) && kind.has_lines() && kind != DocKind::Delivery {
+        links.push((format!("{base}/{id}/edit"), tr.t("edit")));
+    }
+    if can(Action::Read, res) {
+        links.push((format!("/api/v1{base}/{id}/pdf"), tr.t("doc-print")));
+    }
+    match (kind, d.status.as_str()) {
+        (DocKind::Quote, "draft") if can(Action::Update, res) => posts.push((format!("{base}/{id}/do/send"), tr.t("do-send"))),
+        _ => {}
+    }
+    if kind == DocKind::Quote && matches!(d.status.as_str(), "draft" | "sent") && can(Action::Create, Resource::Sales) {
+        posts.push((format!("{base}/{id}/convert"), tr.t("do-convert")));
+        posts.push((format!("{base}/{id}/do/reject"), tr.t("do-reject")));
+    }
+    if kind == DocKind::Order {
+        if d.status == "draft" && can(Action::Update, res) {
+            posts.push((format!("{base}/{id}/do/confirm"), tr.t("do-confirm")));
+        }
+        if d.status == "confirmed" {
+            if can(Action::Create, Resource::Deliveries) && d.lines.iter().any(|l| l.stocked && l.delivered != l.quantity) {
+                links.push((format!("{base}/{id}/deliver"), tr.t("do-deliver")));
+            }
+            if can(Action::Create, Resource::Invoices) {
+                links.push((format!("{base}/{id}/invoice"), tr.t("do-invoice")));
+            }
+            if can(Action::Update, res) {
+                posts.push((format!("{base}/{id}/do/close"), tr.t("do-close")));
+            }
+        }
+    }
+    if matches!(kind, DocKind::Invoice | DocKind::CreditNote | DocKind::DebitNote) && d.status == "draft" && can(Action::Update, res) {
+        posts.push((format!("{base}/{id}/do/post"), tr.t("do-post")));
+    }
+    if kind == DocKind::Invoice && d.status == "posted" && can(Action::Create, res) {
+        links.push((format!("{base}/{id}/credit"), tr.t("do-credit")));
+        if can(Action::Create, Resource::Receipts) && d.open_amount != "0.00" && !d.open_amount.starts_with('-') {
+            links.push((format!("/receipts/new?customer_id={}", d.customer_id), tr.t("receipt-new")));
+        }
+    }
+    let cancellable = match kind {
+        DocKind::Quote => matches!(d.status.as_str(), "draft" | "sent"),
+        DocKind::Order => {
+            d.status == "draft" || (d.status == "confirmed" && d.lines.iter().all(|l| l.delivered == "0" && l.invoiced == "0"))
+        }
+        _ => d.status == "draft",
+    };
+    if cancellable && can(Action::Archive, res) {
+        posts.push((format!("{base}/{id}/do/cancel"), tr.t("do-cancel")));
+    }
+    (links, posts)
+}
+
+async fn detail(st: AppState, u: PageUser, page: &'static KindPage, id: String) -> Response {
+    let d = match s::get_document(&st.app, u.actor(), page.kind, &id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let tr = u.tr(&st);
+    let l = layout(&st, &u, doc_title(&tr, &d), page.base);
+    let t = &l.tr;
+    let mut facts = vec![
+        (t.t("field-customer"), d.customer_name.clone()),
+        (t.t("field-status"), status_label(t, &d)),
+        (t.t("field-issue-date"), d.issue_date.clone()),
+    ];
+    let opt = |facts: &mut Vec<(String, String)>, key: &str, v: &Option<String>| {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            facts.push((t.t(key), v.clone()));
+        }
+    };
+    opt(&mut facts, "field-customer-tax-id", &d.customer_tax_id);
+    opt(&mut facts, "field-due-date", &d.due_date);
+    opt(&mut facts, "field-promised-date", &d.promised_date);
+    opt(&mut facts, "field-valid-until", &d.valid_until);
+    opt(&mut facts, "field-customer-reference", &d.customer_reference);
+    opt(&mut facts, "field-reason", &d.reason);
+    opt(&mut facts, "field-notes", &d.notes);
+    facts.push((t.t("field-total"), money(t, &d.total)));
+    if matches!(d.kind.as_str(), "invoice" | "debit_note" | "receipt" | "credit_note") && d.status == "posted" {
+        facts.push((t.t(if d.kind == "receipt" { "field-unallocated" } else { "field-open-amount" }), money(t, &d.open_amount)));
+    }
+    opt(&mut facts, "field-credit-override-by", &d.credit_override_by);
+    if let (Some(at), Some(by)) = (&d.posted_at, &d.posted_by) {
+        facts.push((t.t("field-posted"), format!("{} · {by}", short_date(at))));
+    }
+    if let (Some(at), Some(by)) = (&d.confirmed_at, &d.confirmed_by) {
+        facts.push((t.t("field-confirmed"), format!("{} · {by}", short_date(at))));
+    }
+    if let (Some(at), Some(by)) = (&d.cancelled_at, &d.cancelled_by) {
+        facts.push((t.t("field-cancelled"), format!("{} · {by}", short_date(at))));
+    }
+    if let Some(token) = &d.tracking_token {
+        facts.push((t.t("field-tracking-link"), format!("/track/{token}")));
+    }
+    let mut sections = vec![];
+    if DocKind::from_code(&d.kind).is_some_and(|k| k.has_lines()) {
+        sections.push(line_section(t, &d));
+    }
+    if let Ok(Some(c)) = chain_section(&st, &u, t, &d).await {
+        sections.push(c);
+    }
+    if d.kind == "receipt" {
+        sections.extend(allocation_section(t, &d));
+    }
+    let (links, posts) = actions(&u, t, &d);
+    let history = app::audit::history(&st.app, u.actor(), s::resource(page.kind), page.kind.code(), &d.id).await.unwrap_or_default();
+    let history = history
+        .into_iter()
+        .map(|mut h| {
+            h.action = t.t(&format!("action-{}", h.action));
+            h.at = h.at.replace('T', " ").chars().take(19).collect();
+            h.changes.retain(|c| matches!(c.0.as_str(), "status" | "number" | "total" | "notes" | "issue_date" | "due_date" | "settled"));
+            h
+        })
+        .collect();
+    render(&DetailPage { l, archived: d.status == "cancelled", links, posts, facts, sections, history })
+}
+
+/// `/documents/{id}`: any document, sent to its kind's page.
+async fn any_document(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    match s::get_any_document(&st.app, u.actor(), &id).await {
+        Ok(d) => Redirect::to(&format!("{}/{}", base_of(&d.kind), d.id)).into_response(),
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn transition(
+    st: AppState,
+    u: PageUser,
+    page: &'static KindPage,
+    id: String,
+    action: String,
+    form: Vec<(String, String)>,
+) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let t = match action.as_str() {
+        "send" => Transition::Send,
+        "reject" => Transition::Reject,
+        "confirm" => Transition::Confirm,
+        "close" => Transition::Close,
+        "post" => Transition::Post,
+        "cancel" => Transition::Cancel,
+        _ => return error_page(&st, &u, AppError::NotFound),
+    };
+    let opts = TransitionIn { override_credit_limit: Some(p.flag("override_credit_limit")) };
+    match s::transition(&st.app, u.actor(), page.kind, &id, t, &opts).await {
+        Ok(d) => Redirect::to(&format!("{}/{}?ok={}", page.base, d.id, action)).into_response(),
+        Err(AppError::Refused("credit-limit-exceeded")) if u.actor().can(Action::Update, Resource::CreditOverride) => {
+            override_page(&st, &u, page, &id)
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+/// Over the credit limit, a manager is asked whether to let the order through.
+fn override_page(st: &AppState, u: &PageUser, page: &KindPage, id: &str) -> Response {
+    let tr = u.tr(st);
+    let l = layout(st, u, tr.t("credit-limit-title"), page.base);
+    let fields = vec![Field {
+        name: "override_credit_limit",
+        label: l.tr.t("field-override-credit-limit"),
+        kind: "checkbox",
+        value: String::new(),
+        error: None,
+        required: true,
+        wide: true,
+        options: vec![],
+        help: None,
+    }];
+    let page = FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error: Some(tr.t("credit-limit-exceeded")),
+        action: format!("{}/{id}/do/confirm", page.base),
+        cancel: format!("{}/{id}", page.base),
+        hidden: vec![],
+        fields,
+    };
+    (StatusCode::CONFLICT, render(&page)).into_response()
+}
+
+async fn convert(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if let Err(e) = posted(&u, form) {
+        return error_page(&st, &u, e);
+    }
+    match s::convert_quote(&st.app, u.actor(), &id).await {
+        Ok(o) => Redirect::to(&format!("/orders/{}?ok=created", o.id)).into_response(),
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+// ---------------------------------------------------------------- drafts
+
+#[derive(Template)]
+#[template(path = "document_form.html")]
+struct DocumentForm {
+    l: Layout,
+    error: Option<String>,
+    action: String,
+    cancel: String,
+    submit: String,
+    hidden: Vec<(String, String)>,
+    fields: Vec<Field>,
+    lines: Vec<LineRowIn>,
+    may_price: bool,
+    customers: Vec<String>,
+    products: Vec<(String, String)>,
+}
+
+struct LineRowIn {
+    product: String,
+    description: String,
+    quantity: String,
+    price: String,
+    discount: String,
+    error: Option<String>,
+}
+
+fn header_specs(kind: DocKind) -> Vec<FieldSpec> {
+    let mut v = vec![super::req(super::f("customer", "customer")), super::f("issue_date", "date")];
+    match kind {
+        DocKind::Quote => v.push(super::f("valid_until", "date")),
+        DocKind::Order => v.push(super::f("promised_date", "date")),
+        DocKind::Invoice | DocKind::DebitNote => v.push(super::f("due_date", "date")),
+        _ => {}
+    }
+    v.push(super::f("customer_reference", "text"));
+    v.push(super::f("notes", "textarea"));
+    v
+}
+
+const BLANK_LINES: usize = 6;
+
+async fn document_form(
+    st: &AppState,
+    u: &PageUser,
+    page: &'static KindPage,
+    id: Option<&str>,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    let tr = u.tr(st);
+    let title = match id {
+        None => tr.t(page.new.unwrap_or("edit")),
+        Some(_) => format!("{} — {}", tr.t("edit"), values.get("title").cloned().unwrap_or_default()),
+    };
+    let l = layout(st, u, title, page.base);
+    let mut fields = fields(&l.tr, header_specs(page.kind), &values, &errors);
+    if let Some(f) = fields.iter_mut().find(|f| f.name == "customer") {
+        f.error = errors.0.get("customer_id").map(|k| l.tr.t(k)).or(f.error.take());
+    }
+    let n = (0..1000).take_while(|i| values.contains_key(&format!("quantity_{i}")) || values.contains_key(&format!("product_{i}"))).count();
+    let lines = (0..n.max(1) + BLANK_LINES)
+        .map(|i| {
+            let v = |k: &str| values.get(&format!("{k}_{i}")).cloned().unwrap_or_default();
+            let error = errors
+                .0
+                .iter()
+                .find(|(k, _)| k.starts_with(&format!("lines.{i}.")))
+                .map(|(k, msg)| format!("{}: {}", l.tr.t(&super::label_key(k.rsplit('.').next().unwrap_or(""))), l.tr.t(msg)));
+            LineRowIn {
+                product: v("product"),
+                description: v("description"),
+                quantity: v("quantity"),
+                price: v("price"),
+                discount: v("discount"),
+                error,
+            }
+        })
+        .collect();
+    let customers = m::list_parties(&st.app, u.actor(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
+        .await
+        .map(|p| p.items.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default();
+    let products = m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), ..Default::default() })
+        .await
+        .map(|p| {
+            p.items.into_iter().map(|a| (a.code.clone(), format!("{} · {}", a.name, format_decimal(&a.sale_price, &l.tr.locale)))).collect()
+        })
+        .unwrap_or_default();
+    let (action, cancel) = match id {
+        None => (format!("{}/new", page.base), page.base.to_string()),
+        Some(id) => (format!("{}/{id}/edit", page.base), format!("{}/{id}", page.base)),
+    };
+    let mut hidden = vec![];
+    for k in ["version", "invoice_id"] {
+        if let Some(v) = values.get(k).filter(|v| !v.is_empty()) {
+            hidden.push((k.to_string(), v.clone()));
+        }
+    }
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let submit = l.tr.t("save-draft");
+    let may_price = u.actor().can(Action::Update, Resource::PriceOverride);
+    (status, render(&DocumentForm { l, error, action, cancel, submit, hidden, fields, lines, may_price, customers, products }))
+        .into_response()
+}
+
+/// The customer a person typed: a name (exact, accents and case aside), a code or a tax id.
+async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let found = m::list_parties(
+        &st.app,
+        u.actor(),
+        PartyRole::Customer,
+        &ListParams { q: Some(text.into()), limit: Some(20), ..Default::default() },
+    )
+    .await
+    .ok()?;
+    let folded = domain::text::fold(text);
+    let exact: Vec<&m::Party> = found
+        .items
+        .iter()
+        .filter(|p| {
+            domain::text::fold(&p.name) == folded
+                || p.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(text))
+                || p.tax_id.as_deref() == Some(text)
+        })
+        .collect();
+    match (exact.as_slice(), found.items.as_slice()) {
+        ([one], _) => Some(one.id.clone()),
+        ([], [only]) => Some(only.id.clone()),
+        _ => Some(String::from("ambiguous")),
+    }
+}
+
+/// The article a person typed: its code (what the list offers), or a name only one has.
+async fn resolve_product(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let found =
+        m::list_products(&st.app, u.actor(), &ListParams { q: Some(text.into()), limit: Some(20), ..Default::default() }).await.ok()?;
+    let exact = found.items.iter().find(|p| p.code.eq_ignore_ascii_case(text) || domain::text::fold(&p.name) == domain::text::fold(text));
+    match (exact, found.items.as_slice()) {
+        (Some(p), _) => Some(p.id.clone()),
+        (None, [only]) => Some(only.id.clone()),
+        _ => Some(String::from("unknown")),
+    }
+}
+
+async fn document_input(st: &AppState, u: &PageUser, p: &Posted, errors: &mut FieldErrors) -> DocumentIn {
+    let text = |k: &str| p.text(k).filter(|v| !v.trim().is_empty());
+    let customer_id = match text("customer") {
+        Some(c) => match resolve_customer(st, u, &c).await.as_deref() {
+            Some("ambiguous") => {
+                errors.add("customer", "customer-ambiguous");
+                None
+            }
+            other => other.map(str::to_string).or_else(|| {
+                errors.add("customer", "customer-unknown");
+                None
+            }),
+        },
+        None => None,
+    };
+    let mut lines = Vec::new();
+    for i in 0..1000 {
+        if !p.0.contains_key(&format!("quantity_{i}")) && !p.0.contains_key(&format!("product_{i}")) {
+            break;
+        }
+        let product = text(&format!("product_{i}"));
+        let quantity = text(&format!("quantity_{i}"));
+        let description = text(&format!("description_{i}"));
+        if product.is_none() && quantity.is_none() && description.is_none() {
+            continue;
+        }
+        let product_id = match &product {
+            Some(pt) => match resolve_product(st, u, pt).await {
+                Some(id) if id != "unknown" => Some(id),
+                _ => {
+                    errors.add(&format!("lines.{i}.product_id"), "product-unknown");
+                    None
+                }
+            },
+            None => None,
+        };
+        lines.push((
+            i,
+            LineIn {
+                product_id,
+                description,
+                quantity,
+                unit_price: text(&format!("price_{i}")),
+                discount: text(&format!("discount_{i}")),
+                tax_rate_id: None,
+            },
+        ));
+    }
+    let _ = lines.iter().map(|(i, _)| i);
+    DocumentIn {
+        customer_id,
+        issue_date: text("issue_date"),
+        due_date: text("due_date"),
+        promised_date: text("promised_date"),
+        valid_until: text("valid_until"),
+        notes: p.text("notes"),
+        customer_reference: p.text("customer_reference"),
+        invoice_id: text("invoice_id"),
+        lines: Some(lines.into_iter().map(|(_, l)| l).collect()),
+        version: text("version").and_then(|v| v.parse().ok()),
+        ..Default::default()
+    }
+}
+
+/// Line errors name the line's position among the lines sent; the form shows them on the
+/// row typed (blank rows in between are skipped when sending).
+fn remap_line_errors(p: &Posted, errors: FieldErrors) -> FieldErrors {
+    let mut rows = Vec::new();
+    for i in 0..1000 {
+        if !p.0.contains_key(&format!("quantity_{i}")) && !p.0.contains_key(&format!("product_{i}")) {
+            break;
+        }
+        let blank = ["product", "quantity", "description"].iter().all(|k| p.0.get(&format!("{k}_{i}")).is_none_or(|v| v.trim().is_empty()));
+        if !blank {
+            rows.push(i);
+        }
+    }
+    let mut out = FieldErrors::new();
+    for (k, v) in errors.0 {
+        let key = match k.strip_prefix("lines.").and_then(|r| r.split_once('.')) {
+            Some((n, field)) => match n.parse::<usize>().ok().and_then(|n| rows.get(n)) {
+                Some(row) => format!("lines.{row}.{field}"),
+                None => k,
+            },
+            None if k == "customer_id" => "customer".to_string(),
+            None => k,
+        };
+        out.add(&key, &v);
+    }
+    out
+}
+
+async fn save_draft(st: AppState, u: PageUser, page: &'static KindPage, id: Option<String>, form: Vec<(String, String)>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let mut errors = FieldErrors::new();
+    let input = document_input(&st, &u, &p, &mut errors).await;
+    let result = if !errors.is_empty() {
+        Err(AppError::Invalid(errors))
+    } else {
+        match &id {
+            None => s::create_document(&st.app, u.actor(), page.kind, &input).await,
+            Some(id) => s::update_document(&st.app, u.actor(), page.kind, id, &input).await,
+        }
+    };
+    match result {
+        Ok(d) => Redirect::to(&format!("{}/{}?ok=saved", page.base, d.id)).into_response(),
+        Err(AppError::Invalid(e)) => {
+            let e = remap_line_errors(&p, e);
+            let msg = u.tr(&st).t("error-validation");
+            document_form(&st, &u, page, id.as_deref(), p.0.clone(), e, Some(msg)).await
+        }
+        Err(AppError::Refused(k)) => {
+            let msg = u.tr(&st).t(k);
+            document_form(&st, &u, page, id.as_deref(), p.0.clone(), FieldErrors::new(), Some(msg)).await
+        }
+        Err(AppError::Conflict) => {
+            let msg = u.tr(&st).t("error-conflict");
+            document_form(&st, &u, page, id.as_deref(), p.0.clone(), FieldErrors::new(), Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn new_form(st: AppState, u: PageUser, page: &'static KindPage, q: HashMap<String, String>) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Create, s::resource(page.kind)) {
+        return error_page(&st, &u, e);
+    }
+    let mut values = HashMap::new();
+    if let Some(c) = q.get("customer_id") {
+        if let Ok(p) = m::get_party(&st.app, u.actor(), PartyRole::Customer, c).await {
+            values.insert("customer".to_string(), p.name);
+        }
+    }
+    document_form(&st, &u, page, None, values, FieldErrors::new(), None).await
+}
+
+async fn edit_form(st: AppState, u: PageUser, page: &'static KindPage, id: String) -> Response {
+    let d = match s::get_document(&st.app, u.actor(), page.kind, &id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    if let Err(e) = u.actor().authorize(Action::Update, s::resource(page.kind)) {
+        return error_page(&st, &u, e);
+    }
+    let tr = u.tr(&st);
+    let mut values: HashMap<String, String> = HashMap::new();
+    values.insert("title".into(), doc_title(&tr, &d));
+    values.insert("customer".into(), d.customer_name.clone());
+    values.insert("version".into(), d.version.to_string());
+    for (k, v) in [
+        ("issue_date", Some(d.issue_date.clone())),
+        ("due_date", d.due_date.clone()),
+        ("promised_date", d.promised_date.clone()),
+        ("valid_until", d.valid_until.clone()),
+        ("notes", d.notes.clone()),
+        ("customer_reference", d.customer_reference.clone()),
+    ] {
+        values.insert(k.into(), v.unwrap_or_default());
+    }
+    let products = m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), ..Default::default() })
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+    for (i, l) in d.lines.iter().enumerate() {
+        let code = match &l.product_id {
+            Some(pid) => match products.iter().find(|p| &p.id == pid) {
+                Some(p) => p.code.clone(),
+                None => m::get_product(&st.app, u.actor(), pid).await.map(|p| p.code).unwrap_or_default(),
+            },
+            None => String::new(),
+        };
+        values.insert(format!("product_{i}"), code);
+        values.insert(format!("description_{i}"), l.description.clone());
+        values.insert(format!("quantity_{i}"), l.quantity.clone());
+        values.insert(format!("price_{i}"), l.unit_price.clone());
+        values.insert(format!("discount_{i}"), if l.discount == "0" { String::new() } else { l.discount.clone() });
+    }
+    document_form(&st, &u, page, Some(&id), values, FieldErrors::new(), None).await
+}
+
+// ---------------------------------------------------------------- deliver, invoice, credit
+
+#[derive(Template)]
+#[template(path = "part_form.html")]
+struct PartForm {
+    l: Layout,
+    lead: String,
+    error: Option<String>,
+    action: String,
+    cancel: String,
+    submit: String,
+    columns: Vec<String>,
+    qty_label: String,
+    rows: Vec<PartRow>,
+    fields: Vec<Field>,
+}
+
+struct PartRow {
+    line_id: String,
+    description: String,
+    cells: Vec<String>,
+    quantity: String,
+    error: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Deliver,
+    Invoice,
+    Credit,
+}
+
+fn left(part: Part, l: &s::Line) -> String {
+    let n = |v: &str| domain::money::parse_scaled(v, 3, true).unwrap_or(0);
+    let v = match part {
+        Part::Deliver => n(&l.quantity) - n(&l.delivered),
+        Part::Invoice if l.stocked => n(&l.delivered) - n(&l.invoiced),
+        Part::Invoice => n(&l.quantity) - n(&l.invoiced),
+        Part::Credit => n(&l.quantity) - n(&l.credited),
+    };
+    domain::money::format_trimmed(v.max(0), 3)
+}
+
+async fn part_form(st: &AppState, u: &PageUser, part: Part, id: &str, typed: Option<&Posted>, error: Option<String>) -> Response {
+    let kind = if part == Part::Credit { DocKind::Invoice } else { DocKind::Order };
+    let d = match s::get_document(&st.app, u.actor(), kind, id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(st, u, e),
+    };
+    let tr = u.tr(st);
+    let (title, submit, qty) = match part {
+        Part::Deliver => ("do-deliver", "deliver-submit", "field-to-deliver"),
+        Part::Invoice => ("do-invoice", "invoice-submit", "field-to-invoice"),
+        Part::Credit => ("do-credit", "credit-submit", "field-to-credit"),
+    };
+    let l = layout(st, u, format!("{} · {}", tr.t(title), doc_title(&tr, &d)), base_of(&d.kind));
+    let t = &l.tr;
+    let columns = match part {
+        Part::Deliver => vec![t.t("field-quantity"), t.t("field-delivered")],
+        Part::Invoice => vec![t.t("field-quantity"), t.t("field-delivered"), t.t("field-invoiced")],
+        Part::Credit => vec![t.t("field-quantity"), t.t("field-unit-price"), t.t("field-credited")],
+    };
+    let rows = d
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| part != Part::Deliver || l.stocked)
+        .map(|(i, l)| PartRow {
+            line_id: l.id.clone(),
+            description: l.description.clone(),
+            cells: match part {
+                Part::Deliver => vec![format_decimal(&l.quantity, &t.locale), format_decimal(&l.delivered, &t.locale)],
+                Part::Invoice => vec![
+                    format_decimal(&l.quantity, &t.locale),
+                    if l.stocked { format_decimal(&l.delivered, &t.locale) } else { "—".into() },
+                    format_decimal(&l.invoiced, &t.locale),
+                ],
+                Part::Credit => {
+                    vec![format_decimal(&l.quantity, &t.locale), money(t, &l.unit_price), format_decimal(&l.credited, &t.locale)]
+                }
+            },
+            quantity: typed.and_then(|p| p.text(&format!("qty_{i}"))).unwrap_or_else(|| left(part, l)),
+            error: None,
+        })
+        .collect();
+    let values: HashMap<String, String> = typed.map(|p| p.0.clone()).unwrap_or_default();
+    let specs = match part {
+        Part::Deliver => {
+            let whs = st::list_warehouses(&st.app, u.actor()).await.unwrap_or_default();
+            vec![
+                super::select("warehouse_id", whs.into_iter().filter(|w| !w.archived).map(|w| (w.id, w.name)).collect()),
+                super::f("issue_date", "date"),
+            ]
+        }
+        Part::Invoice => vec![super::f("issue_date", "date"), super::f("post", "checkbox")],
+        Part::Credit => vec![super::f("reason", "text"), super::f("returns_goods", "checkbox")],
+    };
+    let mut values = values;
+    if typed.is_none() && part == Part::Invoice {
+        values.insert("post".into(), "on".into());
+    }
+    let fields = fields(t, specs, &values, &FieldErrors::new());
+    let lead = format!("{} · {}", d.customer_name, money(t, &d.total));
+    let base = base_of(&d.kind);
+    let action = format!(
+        "{base}/{}/{}",
+        d.id,
+        match part {
+            Part::Deliver => "deliver",
+            Part::Invoice => "invoice",
+            Part::Credit => "credit",
+        }
+    );
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = PartForm {
+        lead,
+        error,
+        action,
+        cancel: format!("{base}/{}", d.id),
+        submit: t.t(submit),
+        columns,
+        qty_label: t.t(qty),
+        rows,
+        fields,
+        l,
+    };
+    (status, render(&page)).into_response()
+}
+
+fn part_input(p: &Posted) -> PartIn {
+    let mut lines = Vec::new();
+    for i in 0..1000 {
+        let Some(line_id) = p.text(&format!("line_{i}")) else { break };
+        let q = p.text(&format!("qty_{i}")).unwrap_or_default();
+        if q.trim().is_empty() || domain::money::parse_scaled(&q, 3, false) == Ok(0) {
+            continue;
+        }
+        lines.push(PartLineIn { line_id, quantity: Some(q) });
+    }
+    PartIn {
+        lines: Some(lines),
+        warehouse_id: p.text("warehouse_id").filter(|v| !v.is_empty()),
+        post: Some(p.flag("post")),
+        issue_date: p.text("issue_date").filter(|v| !v.is_empty()),
+        reason: p.text("reason").filter(|v| !v.is_empty()),
+        returns_goods: Some(p.flag("returns_goods")),
+    }
+}
+
+async fn part_post(st: AppState, u: PageUser, part: Part, id: String, form: Vec<(String, String)>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let input = part_input(&p);
+    if input.lines.as_ref().is_some_and(|l| l.is_empty()) {
+        let msg = u.tr(&st).t("nothing-selected");
+        return part_form(&st, &u, part, &id, Some(&p), Some(msg)).await;
+    }
+    let r = match part {
+        Part::Deliver => s::deliver_order(&st.app, u.actor(), &id, &input).await,
+        Part::Invoice => s::invoice_order(&st.app, u.actor(), &id, &input).await,
+        Part::Credit => s::credit_invoice(&st.app, u.actor(), &id, &input).await,
+    };
+    match r {
+        Ok(d) => Redirect::to(&format!("{}/{}?ok=created", base_of(&d.kind), d.id)).into_response(),
+        Err(AppError::Invalid(e)) => {
+            let tr = u.tr(&st);
+            let msg = e.0.values().map(|k| tr.t(k)).collect::<Vec<_>>().join(" ");
+            part_form(&st, &u, part, &id, Some(&p), Some(msg)).await
+        }
+        Err(AppError::Refused(k)) => {
+            let msg = u.tr(&st).t(k);
+            part_form(&st, &u, part, &id, Some(&p), Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+// ---------------------------------------------------------------- receipts
+
+async fn receipt_form(
+    st: &AppState,
+    u: &PageUser,
+    customer_id: Option<&str>,
+    typed: Option<&Posted>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Create, Resource::Receipts) {
+        return error_page(st, u, e);
+    }
+    let tr = u.tr(st);
+    let customer = match customer_id {
+        Some(c) => m::get_party(&st.app, u.actor(), PartyRole::Customer, c).await.ok(),
+        None => None,
+    };
+    let l = layout(st, u, tr.t("receipt-new"), "/receipts");
+    let mut values: HashMap<String, String> = typed.map(|p| p.0.clone()).unwrap_or_default();
+    let Some(customer) = customer else {
+        // First pick the customer (a GET form back to this page).
+        let fields = fields(&l.tr, vec![super::req(super::f("customer", "customer"))], &values, &errors);
+        let customers = m::list_parties(&st.app, u.actor(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
+            .await
+            .map(|p| p.items.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
+        let submit = l.tr.t("continue");
+        let page = DocumentForm {
+            l,
+            error,
+            action: "/receipts/new".into(),
+            cancel: "/receipts".into(),
+            submit,
+            hidden: vec![],
+            fields,
+            lines: vec![],
+            may_price: false,
+            customers,
+            products: vec![],
+        };
+        return render(&page);
+    };
+    let ageing = ar::statement(&st.app, u.actor(), &customer.id, &AgeingParams::default()).await;
+    let open: Vec<ar::StatementEntry> =
+        ageing.map(|s| s.entries.into_iter().filter(|e| e.open != "0.00" && !e.open.starts_with('-')).collect()).unwrap_or_default();
+    let owed: i64 = open.iter().filter_map(|e| domain::money::parse_scaled(&e.open, 2, true).ok()).sum();
+    values.entry("amount".into()).or_insert_with(|| domain::money::format_scaled(owed, 2));
+    let rows = open
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PartRow {
+            line_id: e.document_id.clone(),
+            description: format!("{} {}", l.tr.t(&format!("kind-{}", e.kind)), e.number.clone().unwrap_or_default()),
+            cells: vec![e.date.clone(), e.due_date.clone().unwrap_or_default(), money(&l.tr, &e.open)],
+            quantity: typed.and_then(|p| p.text(&format!("qty_{i}"))).unwrap_or_default(),
+            error: None,
+        })
+        .collect();
+    let specs = vec![
+        super::req(super::f("amount", "text")),
+        super::f("issue_date", "date"),
+        super::f("advance", "checkbox"),
+        super::f("notes", "text"),
+    ];
+    let fields = fields(&l.tr, specs, &values, &errors);
+    let page = PartForm {
+        lead: format!("{} · {} {}", customer.name, l.tr.t("field-open-amount"), money(&l.tr, &domain::money::format_scaled(owed, 2))),
+        error,
+        action: format!("/receipts/new?customer_id={}", customer.id),
+        cancel: "/receipts".into(),
+        submit: l.tr.t("receipt-submit"),
+        columns: vec![l.tr.t("field-issue-date"), l.tr.t("field-due-date"), l.tr.t("field-open-amount")],
+        qty_label: l.tr.t("field-allocate"),
+        rows,
+        fields,
+        l,
+    };
+    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, render(&page)).into_response()
+}
+
+async fn receipt_new(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+    receipt_form(&st, &u, q.get("customer_id").map(String::as_str), None, FieldErrors::new(), None).await
+}
+
+async fn receipt_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let Some(customer_id) = q.get("customer_id").cloned() else {
+        // The first step: which customer.
+        return match resolve_customer(&st, &u, &p.text("customer").unwrap_or_default()).await {
+            Some(id) if id != "ambiguous" => Redirect::to(&format!("/receipts/new?customer_id={id}")).into_response(),
+            other => {
+                let key = if other.is_some() { "customer-ambiguous" } else { "customer-unknown" };
+                receipt_form(&st, &u, None, Some(&p), FieldErrors::single("customer", key), Some(u.tr(&st).t("error-validation"))).await
+            }
+        };
+    };
+    let mut allocations = Vec::new();
+    for i in 0..1000 {
+        let Some(inv) = p.text(&format!("line_{i}")) else { break };
+        if let Some(a) = p.text(&format!("qty_{i}")).filter(|a| !a.trim().is_empty()) {
+            allocations.push(s::AllocationIn { invoice_id: inv, amount: a });
+        }
+    }
+    let input = ReceiptIn {
+        customer_id: Some(customer_id.clone()),
+        amount: p.text("amount"),
+        issue_date: p.text("issue_date").filter(|v| !v.is_empty()),
+        allocations: (!allocations.is_empty()).then_some(allocations),
+        advance: Some(p.flag("advance")),
+        notes: p.text("notes").filter(|v| !v.is_empty()),
+    };
+    match s::create_receipt(&st.app, u.actor(), &input).await {
+        Ok(d) => Redirect::to(&format!("/receipts/{}?ok=created", d.id)).into_response(),
+        Err(AppError::Invalid(e)) => {
+            let msg = u.tr(&st).t("error-validation");
+            let detail = e.0.values().map(|k| u.tr(&st).t(k)).collect::<Vec<_>>().join(" ");
+            receipt_form(&st, &u, Some(&customer_id), Some(&p), e, Some(format!("{msg} {detail}"))).await
+        }
+        Err(AppError::Refused(k)) => receipt_form(&st, &u, Some(&customer_id), Some(&p), FieldErrors::new(), Some(u.tr(&st).t(k))).await,
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+// ---------------------------------------------------------------- stock
+
+async fn product_names(st: &AppState, u: &PageUser) -> HashMap<String, (String, String)> {
+    let mut out = HashMap::new();
+    let mut cursor = None;
+    for _ in 0..50 {
+        let Ok(page) =
+            m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), cursor: cursor.clone(), ..Default::default() }).await
+        else {
+            break;
+        };
+        for p in page.items {
+            out.insert(p.id, (p.code, p.name));
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    out
+}
+
+async fn stock_page(State(st): State<AppState>, u: PageUser) -> Response {
+    let levels = match st::levels(&st.app, u.actor(), &StockParams::default()).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let names = product_names(&st, &u).await;
+    let warehouses: HashMap<String, String> =
+        st::list_warehouses(&st.app, u.actor()).await.unwrap_or_default().into_iter().map(|w| (w.id, w.name)).collect();
+    let tr = u.tr(&st);
+    let l = layout(&st, &u, tr.t("nav-stock"), "/stock");
+    let t = &l.tr;
+    let columns = ["field-code", "field-name", "field-warehouse", "field-on-hand", "field-reserved", "field-available"]
+        .iter()
+        .map(|k| t.t(k))
+        .collect();
+    let mut rows: Vec<Row> = levels
+        .iter()
+        .map(|lv| {
+            let (code, name) = names.get(&lv.product_id).cloned().unwrap_or_default();
+            Row {
+                cells: vec![
+                    code,
+                    name,
+                    warehouses.get(&lv.warehouse_id).cloned().unwrap_or_default(),
+                    format_decimal(&lv.on_hand, &t.locale),
+                    format_decimal(&lv.reserved, &t.locale),
+                    format_decimal(&lv.available, &t.locale),
+                ],
+                href: format!("/stock/card?product_id={}&warehouse_id={}", lv.product_id, lv.warehouse_id),
+                archived: false,
+                total: false,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.cells[0].cmp(&b.cells[0]));
+    let action = u.actor().can(Action::Create, Resource::Stock).then(|| ("/stock/adjust".to_string(), t.t("stock-adjust")));
+    let sections = vec![Section { title: t.t("stock-levels"), columns, rows, action, num_from: 3 }];
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts: vec![], sections, history: vec![] })
+}
+
+async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+    let params = StockParams {
+        product_id: q.get("product_id").cloned(),
+        warehouse_id: q.get("warehouse_id").cloned(),
+        cursor: q.get("cursor").cloned(),
+        limit: Some(200),
+    };
+    let card = match st::card(&st.app, u.actor(), &params).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let product = match m::get_product(&st.app, u.actor(), params.product_id.as_deref().unwrap_or_default()).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let tr = u.tr(&st);
+    let l = layout(&st, &u, format!("{} · {} {}", tr.t("stock-card"), product.code, product.name), "/stock");
+    let t = &l.tr;
+    let columns =
+        ["field-date", "field-kind", "field-reason", "field-quantity", "field-balance", "field-user"].iter().map(|k| t.t(k)).collect();
+    let rows = card
+        .items
+        .iter()
+        .map(|mv| Row {
+            cells: vec![
+                short_date(&mv.at),
+                t.t(&format!("move-{}", mv.kind)),
+                mv.reason.clone().unwrap_or_default(),
+                mv.created_by.clone(),
+                format_decimal(&mv.quantity, &t.locale),
+                format_decimal(&mv.balance, &t.locale),
+            ],
+            href: mv.document_id.as_ref().map(|d| format!("/documents/{d}")).unwrap_or_default(),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    let mut links = vec![("/stock".to_string(), t.t("nav-stock"))];
+    if let Some(c) = card.next_cursor {
+        links.push((
+            format!("/stock/card?product_id={}&warehouse_id={}&cursor={c}", product.id, params.warehouse_id.unwrap_or_default()),
+            t.t("next-page"),
+        ));
+    }
+    let sections = vec![Section { title: t.t("stock-moves"), columns, rows, action: None, num_from: 4 }];
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, history: vec![] })
+}
+
+async fn adjust_form(st: &AppState, u: &PageUser, values: HashMap<String, String>, errors: FieldErrors, error: Option<String>) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Create, Resource::Stock) {
+        return error_page(st, u, e);
+    }
+    let tr = u.tr(st);
+    let l = layout(st, u, tr.t("stock-adjust"), "/stock");
+    let whs = st::list_warehouses(&st.app, u.actor()).await.unwrap_or_default();
+    let specs = vec![
+        super::req(super::f("product", "text")),
+        super::select("warehouse_id", whs.into_iter().filter(|w| !w.archived).map(|w| (w.id, w.name)).collect()),
+        super::req(super::f("quantity", "text")),
+        super::req(super::f("reason", "text")),
+    ];
+    let fields = fields(&l.tr, specs, &values, &errors);
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error,
+        action: "/stock/adjust".into(),
+        cancel: "/stock".into(),
+        hidden: vec![],
+        fields,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn adjust_get(State(st): State<AppState>, u: PageUser) -> Response {
+    adjust_form(&st, &u, HashMap::new(), FieldErrors::new(), None).await
+}
+
+async fn adjust_post(State(st): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let product_id = match resolve_product(&st, &u, &p.text("product").unwrap_or_default()).await {
+        Some(id) if id != "unknown" => Some(id),
+        _ => {
+            let msg = u.tr(&st).t("error-validation");
+            return adjust_form(&st, &u, p.0.clone(), FieldErrors::single("product", "product-unknown"), Some(msg)).await;
+        }
+    };
+    let input = AdjustmentIn { product_id, warehouse_id: p.text("warehouse_id"), quantity: p.text("quantity"), reason: p.text("reason") };
+    match st::adjust(&st.app, u.actor(), &input).await {
+        Ok(mv) => {
+            Redirect::to(&format!("/stock/card?product_id={}&warehouse_id={}&ok=saved", mv.product_id, mv.warehouse_id)).into_response()
+        }
+        Err(AppError::Invalid(e)) => {
+            let msg = u.tr(&st).t("error-validation");
+            let mut e2 = FieldErrors::new();
+            for (k, v) in e.0 {
+                e2.add(if k == "product_id" { "product" } else { &k }, &v);
+            }
+            adjust_form(&st, &u, p.0.clone(), e2, Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+// ---------------------------------------------------------------- receivables
+
+async fn receivables_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+    let params = AgeingParams { as_of: q.get("as_of").cloned().filter(|v| !v.is_empty()), customer_id: None };
+    let ageing = match ar::ageing(&st.app, u.actor(), &params).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let tr = u.tr(&st);
+    let l = layout(&st, &u, format!("{} · {}", tr.t("nav-receivables"), ageing.as_of), "/receivables");
+    let t = &l.tr;
+    let columns = ["field-customer", "ageing-current", "ageing-1-30", "ageing-31-60", "ageing-61-90", "ageing-over-90", "field-total"]
+        .iter()
+        .map(|k| t.t(k))
+        .collect();
+    let cells = |name: String, b: &ar::Buckets| {
+        vec![
+            name,
+            money(t, &b.current),
+            money(t, &b.days_1_30),
+            money(t, &b.days_31_60),
+            money(t, &b.days_61_90),
+            money(t, &b.over_90),
+            money(t, &b.total),
+        ]
+    };
+    let mut rows: Vec<Row> = ageing
+        .items
+        .iter()
+        .map(|r| Row {
+            cells: cells(r.customer_name.clone(), &r.buckets),
+            href: format!("/customers/{}/statement", r.customer_id),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    rows.push(Row { cells: cells(t.t("field-total"), &ageing.totals), href: String::new(), archived: false, total: true });
+    let sections = vec![Section { title: t.t("ageing-title"), columns, rows, action: None, num_from: 1 }];
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts: vec![], sections, history: vec![] })
+}
+
+async fn statement_page(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    let stmt = match ar::statement(&st.app, u.actor(), &id, &AgeingParams::default()).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let tr = u.tr(&st);
+    let l = layout(&st, &u, format!("{} · {}", tr.t("statement-title"), stmt.customer_name), "/receivables");
+    let t = &l.tr;
+    let facts = vec![
+        (t.t("field-customer"), stmt.customer_name.clone()),
+        (t.t("field-as-of"), stmt.as_of.clone()),
+        (t.t("field-balance"), money(t, &stmt.balance)),
+        (t.t("ageing-current"), money(t, &stmt.ageing.current)),
+        (t.t("ageing-1-30"), money(t, &stmt.ageing.days_1_30)),
+        (t.t("ageing-31-60"), money(t, &stmt.ageing.days_31_60)),
+        (t.t("ageing-61-90"), money(t, &stmt.ageing.days_61_90)),
+        (t.t("ageing-over-90"), money(t, &stmt.ageing.over_90)),
+    ];
+    let columns =
+        ["field-document", "field-issue-date", "field-due-date", "field-debit", "field-credit", "field-balance", "field-open-amount"]
+            .iter()
+            .map(|k| t.t(k))
+            .collect();
+    let rows = stmt
+        .entries
+        .iter()
+        .map(|e| Row {
+            cells: vec![
+                format!("{} {}", t.t(&format!("kind-{}", e.kind)), e.number.clone().unwrap_or_default()),
+                e.date.clone(),
+                e.due_date.clone().unwrap_or_default(),
+                money(t, &e.debit),
+                money(t, &e.credit),
+                money(t, &e.balance),
+                money(t, &e.open),
+            ],
+            href: format!("{}/{}", base_of(&e.kind), e.document_id),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    let links = vec![
+        (format!("/api/v1/customers/{}/statement/pdf", stmt.customer_id), t.t("doc-print")),
+        (format!("/customers/{}", stmt.customer_id), t.t("field-customer")),
+    ];
+    let sections = vec![Section { title: t.t("statement-entries"), columns, rows, action: None, num_from: 3 }];
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts, sections, history: vec![] })
+}
+
+// ---------------------------------------------------------------- tracking
+
+/// What the customer sees at the link they were given: no log-in, no prices of others.
+async fn track_page(State(st): State<AppState>, headers: axum::http::HeaderMap, Path(token): Path<String>) -> Response {
+    let locale = super::page_locale(&headers);
+    let (order, chain) = match s::track(&st.app, &token).await {
+        Ok(v) => v,
+        Err(_) => return super::not_found_page(State(st), headers).await,
+    };
+    let tr = super::tr(&st, locale);
+    let mut l = super::anon_layout(&st, locale, "track-title", String::new());
+    l.title = format!("{} · {}", tr.t("track-title"), doc_title(&tr, &order));
+    let t = &l.tr;
+    let facts = vec![
+        (t.t("field-customer"), order.customer_name.clone()),
+        (t.t("field-status"), status_label(t, &order)),
+        (t.t("field-issue-date"), order.issue_date.clone()),
+        (t.t("field-promised-date"), order.promised_date.clone().unwrap_or_default()),
+        (t.t("field-total"), money(t, &order.total)),
+    ];
+    let mut sections = vec![line_section(t, &order)];
+    let columns = ["field-document", "field-issue-date", "field-status"].iter().map(|k| t.t(k)).collect();
+    let rows = chain
+        .iter()
+        .map(|o| Row {
+            cells: vec![doc_title(t, o), o.issue_date.clone(), status_label(t, o)],
+            href: String::new(),
+            archived: false,
+            total: false,
+        })
+        .collect();
+    sections.push(Section { title: t.t("doc-chain"), columns, rows, action: None, num_from: usize::MAX });
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections, history: vec![] })
+}
+
+// ---------------------------------------------------------------- routes
+
+fn kind_routes(mut r: Router<AppState>, page: &'static KindPage) -> Router<AppState> {
+    let one = format!("{}/{{id}}", page.base);
+    r = r
+        .route(
+            page.base,
+            get(move |State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>| list(st, u, page, q)),
+        )
+        .route(&one, get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| detail(st, u, page, id)))
+        .route(
+            &format!("{one}/do/{{action}}"),
+            post(
+                move |State(st): State<AppState>,
+                      u: PageUser,
+                      Path((id, action)): Path<(String, String)>,
+                      Form(f): Form<Vec<(String, String)>>| { transition(st, u, page, id, action, f) },
+            ),
+        );
+    if page.new.is_some() && page.kind != DocKind::Receipt {
+        r = r
+            .route(
+                &format!("{}/new", page.base),
+                get(move |State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>| new_form(st, u, page, q))
+                    .post(move |State(st): State<AppState>, u: PageUser, Form(f): Form<Vec<(String, String)>>| {
+                        save_draft(st, u, page, None, f)
+                    }),
+            )
+            .route(
+                &format!("{one}/edit"),
+                get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| edit_form(st, u, page, id)).post(
+                    move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>| {
+                        save_draft(st, u, page, Some(id), f)
+                    },
+                ),
+            );
+    }
+    r
+}
+
+fn part_routes(r: Router<AppState>, path: &str, part: Part) -> Router<AppState> {
+    r.route(
+        path,
+        get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| async move {
+            part_form(&st, &u, part, &id, None, None).await
+        })
+        .post(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>| {
+            part_post(st, u, part, id, f)
+        }),
+    )
+}
+
+pub fn router(mut r: Router<AppState>) -> Router<AppState> {
+    for page in KIND_PAGES {
+        r = kind_routes(r, page);
+    }
+    r = part_routes(r, "/orders/{id}/deliver", Part::Deliver);
+    r = part_routes(r, "/orders/{id}/invoice", Part::Invoice);
+    r = part_routes(r, "/invoices/{id}/credit", Part::Credit);
+    r.route("/quotes/{id}/convert", post(convert))
+        .route("/receipts/new", get(receipt_new).post(receipt_post))
+        .route("/documents/{id}", get(any_document))
+        .route("/stock", get(stock_page))
+        .route("/stock/card", get(card_page))
+        .route("/stock/adjust", get(adjust_get).post(adjust_post))
+        .route("/receivables", get(receivables_page))
+        .route("/customers/{id}/statement", get(statement_page))
+        .route("/track/{token}", get(track_page))
+}
