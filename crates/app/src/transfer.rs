@@ -975,11 +975,22 @@ pub async fn import(
     report.applied = !opts.dry_run && !tally.failed;
     if report.applied {
         tx.commit().await.map_err(store_err)?;
+        if total >= REFRESH_STATISTICS_AFTER {
+            // Many new rows: let the query planner see them (on PostgreSQL, until ANALYZE
+            // runs it plans the customer list as if the table were still small).
+            let table_name = if kind.role().is_some() { "parties" } else { "products" };
+            if let Err(e) = app.db.refresh_statistics(table_name).await {
+                tracing::warn!(error = %e, "could not refresh the planner's statistics after an import");
+            }
+        }
     } else {
         tx.rollback().await.map_err(store_err)?;
     }
     Ok(report)
 }
+
+/// Imports of at least this many rows refresh the query planner's statistics.
+const REFRESH_STATISTICS_AFTER: usize = 1_000;
 
 /// The table chunk by chunk; each chunk is read while the one before is written.
 async fn import_chunks<K: Kind>(conn: &mut Conn, ctx: &Ctx<'_>, kind: &K, table: &Table, tally: &mut Tally) -> AppResult<()> {

@@ -195,6 +195,18 @@ impl Db {
         Ok(())
     }
 
+    /// Brings the query planner's statistics up to date for `table` (a fixed name, never
+    /// user text) after many rows changed: `ANALYZE` on PostgreSQL, `PRAGMA optimize` on
+    /// SQLite.
+    pub async fn refresh_statistics(&self, table: &'static str) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Postgres => format!("ANALYZE {table}"),
+            Backend::Sqlite => "PRAGMA optimize".to_string(),
+        };
+        sqlx::query(&sql).execute(&self.write).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
