@@ -205,10 +205,70 @@ def main():
                 mp.screenshot(path=os.path.join(SHOTS, "10-phone.png"), full_page=True)
                 phone.close()
 
+            def order_to_cash():
+                # A salesperson's order for the customer created above: 3 hammers and 2
+                # screwdrivers (8,450.00 and 2,890.00 + IVA 21 % = 37,667.30).
+                page.goto(base + "/orders/new")
+                page.fill("#f-customer", "Panadería La Espiga")
+                page.fill("input[name=product_0]", "MART-500")
+                page.fill("input[name=quantity_0]", "3")
+                page.fill("input[name=product_1]", "DEST-PH2")
+                page.fill("input[name=quantity_1]", "0")
+                page.click("main button.primary")
+                expect(page.locator(".field-error")).to_contain_text("mayor que cero")
+                page.fill("input[name=quantity_1]", "2")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Pedido")
+                expect(page.locator("dl.facts")).to_contain_text("37.667,30")
+                page.click("text=Confirmar")
+                expect(page.locator("h1")).to_contain_text("Pedido 0001-")
+                tracking = page.locator("dl.facts dd", has_text="/track/").inner_text()
+                # Deliver one hammer now, the rest later.
+                page.click("a:has-text('Entregar')")
+                page.fill("input[name=qty_0]", "1")
+                page.fill("input[name=qty_1]", "0")
+                page.screenshot(path=os.path.join(SHOTS, "11-deliver.png"), full_page=True)
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Remito 0001-")
+                page.click("table.list >> text=Pedido")
+                expect(page.locator("dl.facts")).to_contain_text("Entregado en parte")
+                page.click("a:has-text('Entregar')")
+                page.click("main button.primary")
+                page.click("table.list >> text=Pedido")
+                expect(page.locator("dl.facts")).to_contain_text("Entregado")
+                # Invoice all, posted at once; then the customer pays it.
+                page.click("a:has-text('Facturar')")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Factura 0001-")
+                expect(page.locator("dl.facts")).to_contain_text("Emitido")
+                expect(page.locator("table.list").first).to_contain_text("37.667,30")
+                page.screenshot(path=os.path.join(SHOTS, "12-invoice.png"), full_page=True)
+                page.click("a:has-text('Registrar cobro')")
+                expect(page.locator("#f-amount")).to_have_value("37667.30")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Recibo 0001-")
+                page.goto(base + "/orders")
+                expect(page.locator("table.list tr", has_text="Panadería La Espiga")).to_contain_text("Cobrado")
+                page.click("table.list tr:has-text('Panadería La Espiga') a")
+                expect(page.locator("dl.facts")).to_contain_text("Cobrado")
+                page.screenshot(path=os.path.join(SHOTS, "13-order-paid.png"), full_page=True)
+                # The customer follows the order without logging in.
+                anon = browser.new_context(locale="es-AR")
+                ap = anon.new_page()
+                ap.goto(base + tracking)
+                expect(ap.locator("h1")).to_contain_text("Seguimiento de pedido")
+                expect(ap.locator("dl.facts")).to_contain_text("Cobrado")
+                assert ap.locator("nav.areas").count() == 0, "the tracking page shows the navigation"
+                anon.close()
+                page.goto(base + "/receivables")
+                expect(page.locator("h1")).to_contain_text("Cuentas a cobrar")
+                page.goto(base + "/stock")
+                expect(page.locator("table.list")).to_contain_text("MART-500")
+
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
-                             ("english_and_back", english), ("phone_screen", phone_screen)]:
+                             ("order_to_cash", order_to_cash), ("english_and_back", english), ("phone_screen", phone_screen)]:
                 check(name, fn)
             browser.close()
     finally:

@@ -714,10 +714,17 @@ pub async fn list_documents(app: &App, actor: &Actor, kind: DocKind, params: &Do
     } else {
         None
     };
+    let paid = if kind == DocKind::Order {
+        let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
+        rows::orders_paid(&mut conn, &ids).await?
+    } else {
+        Vec::new()
+    };
     let mut items = Vec::with_capacity(found.len());
     for r in found {
         let lines = if kind == DocKind::Order { rows::lines_of(&mut conn, &r.id).await? } else { Vec::new() };
-        let mut doc = document_of(r, lines, Vec::new(), d, false);
+        let is_paid = paid.contains(&r.id);
+        let mut doc = document_of(r, lines, Vec::new(), d, is_paid);
         doc.lines.clear();
         items.push(doc);
     }

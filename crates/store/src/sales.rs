@@ -232,6 +232,23 @@ pub async fn list_documents(conn: &mut Conn, q: &DocQuery) -> Result<Vec<Documen
     Ok(query.fetch_all(conn).await?)
 }
 
+/// For each of these orders, whether it has posted invoices and all of them are paid.
+pub async fn orders_paid(conn: &mut Conn, order_ids: &[String]) -> Result<Vec<String>, StoreError> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT order_id FROM documents WHERE kind = 'invoice' AND status = 'posted' AND order_id IN ({}) \
+         GROUP BY order_id HAVING SUM(CASE WHEN settled < total THEN 1 ELSE 0 END) = 0",
+        placeholders(conn, 1, order_ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (String,)>(&sql);
+    for id in order_ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
+}
+
 pub async fn insert_lines(conn: &mut Conn, lines: &[LineRow]) -> Result<(), StoreError> {
     if lines.is_empty() {
         return Ok(());
