@@ -1591,3 +1591,78 @@ pub async fn create_receipt(app: &App, actor: &Actor, input: &ReceiptIn) -> AppR
     commit(tx).await?;
     Ok(doc)
 }
+
+// ---------------------------------------------------------------- e-mail
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailIn {
+    /// Recipients; the customer's e-mail when not given.
+    pub to: Option<Vec<String>>,
+    pub subject: Option<String>,
+    pub message: Option<String>,
+}
+
+/// What was sent, as recorded on the document and on the customer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmailSent {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    pub attachment: String,
+}
+
+/// Sends a document (its PDF already made) to the customer and records the sending on the
+/// document's and the customer's history. Nothing is recorded when the server refuses it.
+pub async fn email_document(
+    app: &App,
+    actor: &Actor,
+    mailer: Option<&crate::mail::Mailer>,
+    kind: DocKind,
+    id: &str,
+    input: &EmailIn,
+    subject: String,
+    text: String,
+    pdf: crate::mail::Attachment,
+) -> AppResult<EmailSent> {
+    actor.authorize(Action::Read, resource(kind))?;
+    actor.authorize(Action::Read, Resource::Customers)?;
+    let Some(mailer) = mailer else { return Err(refused("mail-not-configured")) };
+    let mut conn = app.db.reader().await?;
+    let (row, _) = load(&mut conn, kind, id).await?;
+    let party = mrows::get::<PartyRow>(&mut conn, &row.party_id).await?.ok_or(AppError::NotFound)?;
+    drop(conn);
+    let to: Vec<String> = match &input.to {
+        Some(list) if !list.iter().all(|t| t.trim().is_empty()) => {
+            list.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()
+        }
+        _ => party.email.clone().into_iter().collect(),
+    };
+    if to.is_empty() {
+        return Err(AppError::Invalid(FieldErrors::single("to", "mail-no-recipient")));
+    }
+    if to.len() > 20 {
+        return Err(AppError::Invalid(FieldErrors::single("to", "text-too-long")));
+    }
+    let subject = input.subject.clone().filter(|s| !s.trim().is_empty()).unwrap_or(subject);
+    let text = input.message.clone().filter(|s| !s.trim().is_empty()).unwrap_or(text);
+    if subject.chars().count() > 300 || text.chars().count() > 20_000 {
+        return Err(AppError::Invalid(FieldErrors::single("message", "text-too-long")));
+    }
+    let attachment = pdf.filename.clone();
+    let msg = crate::mail::Message { to: to.clone(), subject: subject.clone(), text, attachments: vec![pdf], reply_to: None };
+    let message_id = match mailer.send(&msg).await {
+        Ok(id) => id,
+        Err(crate::mail::MailError::BadAddress(_)) => return Err(AppError::Invalid(FieldErrors::single("to", "email-invalid"))),
+        Err(e) => {
+            tracing::warn!(error = %e, "sending a document by e-mail failed");
+            return Err(refused("mail-failed"));
+        }
+    };
+    let sent = EmailSent { to, subject, message_id, attachment };
+    let mut tx = app.db.begin().await?;
+    audit::record(&mut tx, actor, "email", kind.code(), &row.id, None::<&()>, Some(&sent)).await?;
+    audit::record(&mut tx, actor, "email", "party", &party.id, None::<&()>, Some(&sent)).await?;
+    commit(tx).await?;
+    Ok(sent)
+}

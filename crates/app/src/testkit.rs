@@ -7,6 +7,10 @@
 
 use crate::App;
 use sqlx::Connection;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct TestDb {
     pub label: &'static str,
@@ -87,4 +91,98 @@ impl TestDb {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- a real SMTP server
+
+/// True when `what` is here; otherwise the test skips, or fails under CI.
+pub fn available(what: &str, install: &str, found: bool) -> bool {
+    if !found {
+        assert!(!in_ci(), "{what} is required under CI=true: {install}");
+        eprintln!("SKIPPED: {what} is not installed ({install})");
+    }
+    found
+}
+
+pub fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+pub fn have_aiosmtpd() -> bool {
+    available("python3 with aiosmtpd", "python3 -m pip install 'aiosmtpd>=1.4,<2'", runs("python3", &["-c", "import aiosmtpd"]))
+}
+
+/// A running aiosmtpd that stores each message in a maildir; killed when dropped, also
+/// when a test panics.
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    pub dir: TempDir,
+}
+
+impl SmtpSink {
+    /// Starts aiosmtpd on a free loopback port with these extra options (TLS files).
+    pub fn start(extra: &[&str]) -> SmtpSink {
+        let dir = TempDir::new("tendero-mail");
+        // Another process may take the free port between our probe and the server's bind.
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log = std::fs::File::create(dir.0.join("server.log")).expect("server log");
+            let mut child = Command::new("python3")
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                .args(extra)
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(dir.0.join("maildir"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start python3 -m aiosmtpd");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() {
+                    return SmtpSink { child, port, dir };
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
+                    assert!(log.contains("in use"), "aiosmtpd exited ({status}):\n{log}");
+                    break;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
+                    panic!("aiosmtpd did not accept connections on port {port} within 30 s:\n{log}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("no free port for aiosmtpd after 3 attempts");
+    }
+
+    pub fn url(&self, scheme: &str, query: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}{query}", self.port)
+    }
+
+    /// The files of the messages received so far.
+    pub fn received(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(self.dir.0.join("maildir").join("new")) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => Vec::new(),
+        };
+        files.sort();
+        files
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
 }

@@ -5,9 +5,9 @@
 //! Without them these tests say SKIPPED, except under `CI=true`, where they fail.
 
 use std::io::ErrorKind;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use app::mail::{Attachment, MailConfig, MailError, Mailer, Message, Security};
@@ -19,101 +19,7 @@ const SUBJECT: &str = "Factura 0001-00000042 — Ferretería Ñandú";
 const TEXT: &str = "Estimado cliente:\n\nAdjuntamos la factura 0001-00000042 por $ 12.345,67.\n\
                     ¿Dudas? Respondé este correo.\n\nGracias por su compra — Ferretería Ñandú\n";
 
-fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
-}
-
-/// True when `what` is here; otherwise the test skips, or fails under CI.
-fn available(what: &str, install: &str, found: bool) -> bool {
-    if !found {
-        assert!(!in_ci(), "{what} is required under CI=true: {install}");
-        eprintln!("SKIPPED: {what} is not installed ({install})");
-    }
-    found
-}
-
-fn runs(program: &str, args: &[&str]) -> bool {
-    Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
-
-fn have_aiosmtpd() -> bool {
-    available("python3 with aiosmtpd", "python3 -m pip install 'aiosmtpd>=1.4,<2'", runs("python3", &["-c", "import aiosmtpd"]))
-}
-
-/// A running aiosmtpd that stores each message in a maildir; killed when dropped, also
-/// when a test panics.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    dir: TempDir,
-}
-
-impl SmtpSink {
-    /// Starts aiosmtpd on a free loopback port with these extra options (TLS files).
-    fn start(extra: &[&str]) -> SmtpSink {
-        let dir = TempDir::new("tendero-mail");
-        // Another process may take the free port between our probe and the server's bind.
-        for _attempt in 0..3 {
-            let port = free_port();
-            let log = std::fs::File::create(dir.0.join("server.log")).expect("server log");
-            let mut child = Command::new("python3")
-                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-                .args(extra)
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(dir.0.join("maildir"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start python3 -m aiosmtpd");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() {
-                    return SmtpSink { child, port, dir };
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
-                    assert!(log.contains("in use"), "aiosmtpd exited ({status}):\n{log}");
-                    break;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
-                    panic!("aiosmtpd did not accept connections on port {port} within 30 s:\n{log}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("no free port for aiosmtpd after 3 attempts");
-    }
-
-    fn url(&self, scheme: &str, query: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}{query}", self.port)
-    }
-
-    /// The files of the messages received so far.
-    fn received(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(self.dir.0.join("maildir").join("new")) {
-            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(_) => Vec::new(),
-        };
-        files.sort();
-        files
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local address").port()
-}
+use app::testkit::{available, free_port, have_aiosmtpd, runs, SmtpSink};
 
 /// Python's e-mail parser (strict `policy.default`) reads the stored message and reports
 /// what a mail program would show, as JSON.

@@ -36,6 +36,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Log filter (RUST_LOG syntax).
     pub log: String,
+    /// Outgoing mail: `smtp://HOST:PORT`, `smtp://USER:PASS@HOST:587?tls=starttls` or
+    /// `smtps://USER:PASS@HOST:465`. No mail is sent without it.
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing mail, e.g. `Ventas <ventas@example.com>`.
+    pub mail_from: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -46,6 +51,8 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
             .field("secure_cookies", &self.secure_cookies)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -58,6 +65,8 @@ impl Default for Settings {
             database_url: None,
             secure_cookies: false,
             log: "info".into(),
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }

@@ -369,7 +369,21 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
     }
     tracing::info!(backend = ?app.backend(), "Tendero listening on http://{local}");
     eprintln!("Tendero listening on http://{local}");
-    let state = web::AppState::new(app.clone(), settings.secure_cookies);
+    let mailer = match (&settings.smtp_url, &settings.mail_from) {
+        (Some(url), Some(from)) => {
+            let cfg = app::mail::MailConfig::parse(url, from).map_err(|e| anyhow::anyhow!("smtp_url / mail_from: {e}"))?;
+            Some(app::mail::Mailer::new(cfg).map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?)
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            anyhow::bail!("outgoing mail needs both smtp_url and mail_from (TENDERO_SMTP_URL, TENDERO_MAIL_FROM)")
+        }
+        (None, None) => None,
+    };
+    // A business may replace the printed layouts with its own in DATA_DIR/templates.
+    let templates = settings.data_dir.join("templates");
+    let state = web::AppState::new(app.clone(), settings.secure_cookies)
+        .with_templates(templates.is_dir().then_some(templates))
+        .with_mailer(mailer);
     web::serve(listener, state, shutdown()).await?;
     app.db.close().await;
     tracing::info!("stopped");

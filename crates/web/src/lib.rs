@@ -6,6 +6,7 @@ pub mod error;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod printing;
 pub mod sales_api;
 
 use app::App;
@@ -21,11 +22,26 @@ pub struct AppState {
     pub i18n: Arc<i18n::Catalog>,
     /// Mark cookies `Secure` (when served over HTTPS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Lays out printed documents (fonts loaded once).
+    pub printer: Arc<print::Printer>,
+    /// Sends e-mail, when an SMTP server is configured.
+    pub mailer: Option<app::mail::Mailer>,
 }
 
 impl AppState {
     pub fn new(app: App, secure_cookies: bool) -> AppState {
-        AppState { app, i18n: i18n::Catalog::load(), secure_cookies }
+        AppState { app, i18n: i18n::Catalog::load(), secure_cookies, printer: Arc::new(print::Printer::new(None)), mailer: None }
+    }
+
+    /// Printed documents use the business's own templates from `dir` when it has them.
+    pub fn with_templates(mut self, dir: Option<std::path::PathBuf>) -> AppState {
+        self.printer = Arc::new(print::Printer::new(dir));
+        self
+    }
+
+    pub fn with_mailer(mut self, mailer: Option<app::mail::Mailer>) -> AppState {
+        self.mailer = mailer;
+        self
     }
 }
 

@@ -149,6 +149,14 @@ fn kind_routes(mut r: Router<AppState>, k: &'static KindRoute) -> Router<AppStat
         r.route(k.path, get(list)).route(&one, get(get_one))
     };
     r = r.route(&format!("{one}/history"), get(history));
+    let pdf = move |State(st): State<AppState>, a: ApiActor, Path(id): Path<String>| async move {
+        let (name, bytes) = crate::printing::document_pdf(&st, &a.actor, a.locale, kind, &id).await.map_err(fail(&st, &a))?;
+        Ok::<_, ApiError>(crate::printing::pdf_response(&name, bytes))
+    };
+    let email = move |State(st): State<AppState>, a: ApiActor, Path(id): Path<String>, OptJson(i): OptJson<s::EmailIn>| async move {
+        crate::printing::email_document(&st, &a.actor, a.locale, kind, &id, &i).await.map(Json).map_err(fail(&st, &a))
+    };
+    r = r.route(&format!("{one}/pdf"), get(pdf)).route(&format!("{one}/email"), post(email));
     for (name, t) in k.transitions {
         let t = *t;
         let act = move |State(st): State<AppState>, a: ApiActor, Path(id): Path<String>, OptJson(i): OptJson<TransitionIn>| async move {
@@ -248,6 +256,11 @@ async fn statement_h(
     ar::statement(&st.app, &a.actor, &id, &p).await.map(Json).map_err(fail(&st, &a))
 }
 
+async fn statement_pdf_h(State(st): State<AppState>, a: ApiActor, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
+    let (name, bytes) = crate::printing::statement_pdf(&st, &a.actor, a.locale, &id).await.map_err(fail(&st, &a))?;
+    Ok(crate::printing::pdf_response(&name, bytes))
+}
+
 pub fn router(mut r: Router<AppState>) -> Router<AppState> {
     for k in KINDS {
         r = kind_routes(r, k);
@@ -264,4 +277,5 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/stock/card", get(card_h))
         .route("/receivables/ageing", get(ageing_h))
         .route("/customers/{id}/statement", get(statement_h))
+        .route("/customers/{id}/statement/pdf", get(statement_pdf_h))
 }

@@ -16,9 +16,14 @@ pub struct Server {
 }
 
 pub async fn spawn(db: TestDb) -> Server {
+    spawn_with_mailer(db, None).await
+}
+
+/// A server that sends mail through `mailer`.
+pub async fn spawn_with_mailer(db: TestDb, mailer: Option<app::mail::Mailer>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = web::AppState::new(db.app.clone(), false);
+    let state = web::AppState::new(db.app.clone(), false).with_mailer(mailer);
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     let admin = Actor::system("test");
     let input = UserInput {

@@ -1351,7 +1351,7 @@ async fn statement_page(State(st): State<AppState>, u: PageUser, Path(id): Path<
         })
         .collect();
     let links = vec![
-        (format!("/api/v1/customers/{}/statement/pdf", stmt.customer_id), t.t("doc-print")),
+        (format!("/customers/{}/statement/pdf", stmt.customer_id), t.t("doc-print")),
         (format!("/customers/{}", stmt.customer_id), t.t("field-customer")),
     ];
     let sections = vec![Section { title: t.t("statement-entries"), columns, rows, action: None, num_from: 3 }];
@@ -1393,6 +1393,84 @@ async fn track_page(State(st): State<AppState>, headers: axum::http::HeaderMap, 
     render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections, history: vec![] })
 }
 
+// ---------------------------------------------------------------- printing and e-mail
+
+async fn pdf_page(st: AppState, u: PageUser, page: &'static KindPage, id: String) -> Response {
+    let locale = u.session.actor.locale.clone();
+    match crate::printing::document_pdf(&st, u.actor(), &locale, page.kind, &id).await {
+        Ok((name, bytes)) => crate::printing::pdf_response(&name, bytes),
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn statement_pdf_page(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    let locale = u.session.actor.locale.clone();
+    match crate::printing::statement_pdf(&st, u.actor(), &locale, &id).await {
+        Ok((name, bytes)) => crate::printing::pdf_response(&name, bytes),
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn email_form(
+    st: &AppState,
+    u: &PageUser,
+    page: &'static KindPage,
+    id: &str,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    let d = match s::get_document(&st.app, u.actor(), page.kind, id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(st, u, e),
+    };
+    let tr = u.tr(st);
+    let l = layout(st, u, format!("{} · {}", tr.t("do-email"), doc_title(&tr, &d)), page.base);
+    let mut values = values;
+    if !values.contains_key("to") {
+        let email =
+            m::get_party(&st.app, u.actor(), PartyRole::Customer, &d.customer_id).await.ok().and_then(|p| p.email).unwrap_or_default();
+        values.insert("to".into(), email);
+    }
+    let specs = vec![super::req(super::f("to", "email")), super::f("subject", "text"), super::f("message", "textarea")];
+    let fields = fields(&l.tr, specs, &values, &errors);
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let form = FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error,
+        action: format!("{}/{id}/email", page.base),
+        cancel: format!("{}/{id}", page.base),
+        hidden: vec![],
+        fields,
+    };
+    (status, render(&form)).into_response()
+}
+
+async fn email_post(st: AppState, u: PageUser, page: &'static KindPage, id: String, form: Vec<(String, String)>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let to: Vec<String> =
+        p.text("to").unwrap_or_default().split([',', ';']).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    let input = s::EmailIn { to: Some(to), subject: p.text("subject"), message: p.text("message") };
+    let locale = u.session.actor.locale.clone();
+    match crate::printing::email_document(&st, u.actor(), &locale, page.kind, &id, &input).await {
+        Ok(_) => Redirect::to(&format!("{}/{id}?ok=email", page.base)).into_response(),
+        Err(AppError::Invalid(e)) => {
+            let msg = u.tr(&st).t("error-validation");
+            email_form(&st, &u, page, &id, p.0.clone(), e, Some(msg)).await
+        }
+        Err(AppError::Refused(k)) => {
+            let msg = u.tr(&st).t(k);
+            email_form(&st, &u, page, &id, p.0.clone(), FieldErrors::new(), Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
 // ---------------------------------------------------------------- routes
 
 fn kind_routes(mut r: Router<AppState>, page: &'static KindPage) -> Router<AppState> {
@@ -1403,6 +1481,18 @@ fn kind_routes(mut r: Router<AppState>, page: &'static KindPage) -> Router<AppSt
             get(move |State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>| list(st, u, page, q)),
         )
         .route(&one, get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| detail(st, u, page, id)))
+        .route(&format!("{one}/pdf"), get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| pdf_page(st, u, page, id)))
+        .route(
+            &format!("{one}/email"),
+            get(move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>| async move {
+                email_form(&st, &u, page, &id, HashMap::new(), FieldErrors::new(), None).await
+            })
+            .post(
+                move |State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>| {
+                    email_post(st, u, page, id, f)
+                },
+            ),
+        )
         .route(
             &format!("{one}/do/{{action}}"),
             post(
@@ -1460,5 +1550,6 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/stock/adjust", get(adjust_get).post(adjust_post))
         .route("/receivables", get(receivables_page))
         .route("/customers/{id}/statement", get(statement_page))
+        .route("/customers/{id}/statement/pdf", get(statement_pdf_page))
         .route("/track/{token}", get(track_page))
 }
