@@ -72,6 +72,15 @@ async fn an_order_is_confirmed_delivered_invoiced_and_paid_through_the_api() {
         let (st, edit) = s.patch(&format!("/api/v1/invoices/{inv}"), json!({"notes": "cambio"})).await;
         assert_eq!(st, StatusCode::CONFLICT, "{label}: a posted invoice is immutable: {edit}");
 
+        let (st, by_customer) = s.get("/api/v1/stats/sales/by-customer").await;
+        assert_eq!(st, StatusCode::OK, "{by_customer}");
+        assert_eq!(
+            (by_customer["rows"][0]["label"].as_str(), by_customer["rows"][0]["untaxed"].as_str()),
+            (Some("Customer 0001"), Some("30.00")),
+            "{label}"
+        );
+        let (st, bad) = s.get("/api/v1/stats/sales/by-period?group=fortnight").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         let (_, ageing) = s.get("/api/v1/receivables/ageing").await;
         assert_eq!(ageing["totals"]["total"], "36.30", "{label}: {ageing}");
 

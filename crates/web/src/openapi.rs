@@ -277,6 +277,8 @@ struct Op<'a> {
     body: Option<(RefOr<Schema>, bool)>,
     status: &'a str,
     response: RefOr<Schema>,
+    /// The response's media type.
+    media: &'a str,
 }
 
 fn add_op(paths: &mut Paths, op: Op) {
@@ -292,7 +294,7 @@ fn add_op(paths: &mut Paths, op: Op) {
         let req = if required { Required::True } else { Required::False };
         b = b.request_body(Some(RequestBodyBuilder::new().required(Some(req)).content("application/json", json_content(schema)).build()));
     }
-    b = b.response(op.status, ResponseBuilder::new().description("OK").content("application/json", json_content(op.response)).build());
+    b = b.response(op.status, ResponseBuilder::new().description("OK").content(op.media, json_content(op.response)).build());
     paths.add_path_operation(format!("/api/v1{}", op.path), vec![op.method], with_errors(b, has_body, op.has_id));
 }
 
@@ -312,6 +314,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         body: None,
         status: "200",
         response: doc(),
+        media: "application/json",
     };
     for k in KINDS {
         let tag = k.path.trim_start_matches('/');
@@ -373,6 +376,33 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
                 },
             );
         }
+        add_op(
+            paths,
+            Op {
+                has_id: true,
+                response: ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+                    .into(),
+                media: "application/pdf",
+                ..op(HttpMethod::Get, format!("{one}/pdf"), tag, format!("pdf_{name}"), "The printed document (application/pdf)".into())
+            },
+        );
+        add_op(
+            paths,
+            Op {
+                has_id: true,
+                body: Some((reference::<s::EmailIn>(), false)),
+                response: reference::<s::EmailSent>(),
+                ..op(
+                    HttpMethod::Post,
+                    format!("{one}/email"),
+                    tag,
+                    format!("email_{name}"),
+                    "E-mail the PDF to the customer (recorded on the document and the customer)".into(),
+                )
+            },
+        );
         for (action, _) in k.transitions {
             add_op(
                 paths,
@@ -521,6 +551,59 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         },
     );
 
+    for (by, summary) in [
+        ("by-period", "Sales by day, ISO week, month or year (empty periods included)"),
+        ("by-customer", "The best customers by sales"),
+        ("by-article", "The best-selling articles, with quantities"),
+        ("by-salesperson", "Sales by salesperson"),
+    ] {
+        add_op(
+            paths,
+            Op {
+                params: app::stats::StatsParams::into_params(|| Some(ParameterIn::Query)),
+                response: reference::<app::stats::Stats>(),
+                ..op(
+                    HttpMethod::Get,
+                    format!("/stats/sales/{by}"),
+                    "statistics",
+                    format!("sales_{}", by.replace('-', "_")),
+                    summary.to_string(),
+                )
+            },
+        );
+    }
+    add_op(
+        paths,
+        Op {
+            params: app::stats::StatsParams::into_params(|| Some(ParameterIn::Query)),
+            response: reference::<sa::Comparison>(),
+            ..op(
+                HttpMethod::Get,
+                "/stats/sales/compare".into(),
+                "statistics",
+                "sales_compare".into(),
+                "Sales this period against the one before".into(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            has_id: true,
+            response: ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+                .into(),
+            media: "application/pdf",
+            ..op(
+                HttpMethod::Get,
+                "/customers/{id}/statement/pdf".into(),
+                "receivables",
+                "customer_statement_pdf".into(),
+                "The statement as PDF".into(),
+            )
+        },
+    );
     let mut schemas = Vec::new();
     macro_rules! schema {
         ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
@@ -539,6 +622,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         s::AllocationIn
     );
     schema!(st::Warehouse, st::WarehouseIn, st::StockLevel, st::StockMove, st::AdjustmentIn, sa::Levels, sa::Warehouses, sa::Chain);
+    schema!(app::stats::Stats, app::stats::StatRow, sa::Comparison, s::EmailIn, s::EmailSent);
     schema!(
         app::receivables::Ageing,
         app::receivables::AgeingRow,

@@ -74,6 +74,7 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/invoices", "nav-invoices", Resource::Invoices),
     ("/receivables", "nav-receivables", Resource::Invoices),
     ("/stock", "nav-stock", Resource::Stock),
+    ("/reports/sales", "nav-reports", Resource::Receipts),
     ("/company", "nav-company", Resource::Company),
     ("/users", "nav-users", Resource::Users),
     ("/tokens", "nav-tokens", Resource::ApiTokens),

@@ -261,6 +261,38 @@ async fn statement_pdf_h(State(st): State<AppState>, a: ApiActor, Path(id): Path
     Ok(crate::printing::pdf_response(&name, bytes))
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    /// Sales (untaxed) from `from` to `to`.
+    pub current: String,
+    /// Sales (untaxed) in the same number of days just before.
+    pub previous: String,
+}
+
+async fn stats_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    Path(by): Path<String>,
+    ApiQuery(p): ApiQuery<app::stats::StatsParams>,
+) -> ApiResult<app::stats::Stats> {
+    let f = fail(&st, &a);
+    let r = match by.as_str() {
+        "by-period" => app::stats::by_period(&st.app, &a.actor, &p).await,
+        "by-customer" => app::stats::by_customer(&st.app, &a.actor, &p).await,
+        "by-article" => app::stats::by_article(&st.app, &a.actor, &p).await,
+        "by-salesperson" => app::stats::by_salesperson(&st.app, &a.actor, &p).await,
+        _ => Err(AppError::NotFound),
+    };
+    r.map(Json).map_err(f)
+}
+
+async fn compare_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<app::stats::StatsParams>) -> ApiResult<Comparison> {
+    app::stats::compare(&st.app, &a.actor, &p)
+        .await
+        .map(|(current, previous)| Json(Comparison { current, previous }))
+        .map_err(fail(&st, &a))
+}
+
 pub fn router(mut r: Router<AppState>) -> Router<AppState> {
     for k in KINDS {
         r = kind_routes(r, k);
@@ -278,4 +310,6 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/receivables/ageing", get(ageing_h))
         .route("/customers/{id}/statement", get(statement_h))
         .route("/customers/{id}/statement/pdf", get(statement_pdf_h))
+        .route("/stats/sales/compare", get(compare_h))
+        .route("/stats/sales/{by}", get(stats_h))
 }

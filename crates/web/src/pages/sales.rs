@@ -1471,6 +1471,160 @@ async fn email_post(st: AppState, u: PageUser, page: &'static KindPage, id: Stri
     }
 }
 
+// ---------------------------------------------------------------- reports
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    l: Layout,
+    from: String,
+    to: String,
+    group: String,
+    groups: Vec<(String, String)>,
+    error: Option<String>,
+    kpis: Vec<(String, String, String)>,
+    chart: String,
+    sections: Vec<Section>,
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A bar chart as inline SVG (no JavaScript): one bar per period, labels under the bars,
+/// the largest value on the left. Amounts only size the bars; the tables hold the figures.
+fn bar_chart(rows: &[(String, f64)], tr: &Tr) -> String {
+    let (w, h, left, bottom, top) = (760.0_f64, 240.0_f64, 70.0_f64, 36.0_f64, 12.0_f64);
+    let max = rows.iter().map(|r| r.1.abs()).fold(0.0, f64::max).max(1.0);
+    let n = rows.len().max(1) as f64;
+    let slot = (w - left) / n;
+    let bar = (slot * 0.7).max(1.0);
+    let scale = (h - top - bottom) / max;
+    let mut out = format!(r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, xml_escape(&tr.t("report-by-period")));
+    let base = h - bottom;
+    out.push_str(&format!(r##"<line x1="{left}" y1="{base}" x2="{w}" y2="{base}" stroke="#d9dee6"/>"##));
+    out.push_str(&format!(
+        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+        left - 6.0,
+        top + 10.0,
+        xml_escape(&format_decimal(&format!("{max:.0}"), &tr.locale))
+    ));
+    out.push_str(&format!(r#"<text x="{}" y="{base}" text-anchor="end">0</text>"#, left - 6.0));
+    let every = (rows.len() / 12).max(1);
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let x = left + slot * i as f64 + (slot - bar) / 2.0;
+        let bh = (v.abs() * scale).max(if *v != 0.0 { 1.0 } else { 0.0 });
+        let class = if *v < 0.0 { "neg" } else { "bar" };
+        out.push_str(&format!(
+            r#"<rect class="{class}" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{bh:.1}"><title>{}: {}</title></rect>"#,
+            base - bh,
+            xml_escape(label),
+            xml_escape(&format_decimal(&format!("{v:.2}"), &tr.locale))
+        ));
+        if i % every == 0 {
+            out.push_str(&format!(
+                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                x + bar / 2.0,
+                base + 16.0,
+                xml_escape(label)
+            ));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn stat_section(tr: &Tr, title: &str, first: &str, stats: &app::stats::Stats, quantity: bool, href: impl Fn(&str) -> String) -> Section {
+    let mut columns = vec![tr.t(first), tr.t("report-documents")];
+    if quantity {
+        columns.push(tr.t("field-quantity"));
+    }
+    columns.push(tr.t("field-untaxed-amount"));
+    columns.push(tr.t("field-total"));
+    let rows = stats
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![r.label.clone(), r.documents.to_string()];
+            if quantity {
+                cells.push(format_decimal(r.quantity.as_deref().unwrap_or("0"), &tr.locale));
+            }
+            cells.push(money(tr, &r.untaxed));
+            cells.push(money(tr, &r.total));
+            Row { cells, href: if r.key.is_empty() { String::new() } else { href(&r.key) }, archived: false, total: false }
+        })
+        .collect();
+    Section { title: tr.t(title), columns, rows, action: None, num_from: 1 }
+}
+
+async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
+    let params = app::stats::StatsParams {
+        from: q.get("from").cloned().filter(|v| !v.is_empty()),
+        to: q.get("to").cloned().filter(|v| !v.is_empty()),
+        group: q.get("group").cloned().filter(|v| !v.is_empty()),
+        limit: Some(10),
+    };
+    let tr = u.tr(&st);
+    let (params, error) = match app::stats::by_period(&st.app, u.actor(), &params).await {
+        Ok(_) => (params, None),
+        Err(AppError::Invalid(e)) => (
+            app::stats::StatsParams { limit: Some(10), ..Default::default() },
+            Some(e.0.values().map(|k| tr.t(k)).collect::<Vec<_>>().join(" ")),
+        ),
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let by_period = match app::stats::by_period(&st.app, u.actor(), &params).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let customers = app::stats::by_customer(&st.app, u.actor(), &params).await.ok();
+    let articles = app::stats::by_article(&st.app, u.actor(), &params).await.ok();
+    let sellers = app::stats::by_salesperson(&st.app, u.actor(), &params).await.ok();
+    let this_month =
+        app::stats::StatsParams { from: Some(format!("{}-01", &by_period.to[..7])), to: Some(by_period.to.clone()), ..Default::default() };
+    let compare = app::stats::compare(&st.app, u.actor(), &this_month).await.ok();
+    let ageing = ar::ageing(&st.app, u.actor(), &AgeingParams::default()).await.ok();
+    let l = layout(&st, &u, tr.t("nav-reports"), "/reports/sales");
+    let t = &l.tr;
+    let mut kpis = vec![(t.t("report-total"), money(t, &by_period.untaxed), format!("{} – {}", by_period.from, by_period.to))];
+    if let Some((cur, prev)) = compare {
+        kpis.push((t.t("report-this-month"), money(t, &cur), format!("{} {}", t.t("report-previous"), money(t, &prev))));
+    }
+    if let Some(a) = &ageing {
+        kpis.push((t.t("report-receivable"), money(t, &a.totals.total), String::new()));
+        let overdue = [&a.totals.days_1_30, &a.totals.days_31_60, &a.totals.days_61_90, &a.totals.over_90]
+            .iter()
+            .map(|v| domain::money::parse_scaled(v, 2, true).unwrap_or(0))
+            .sum::<i64>();
+        kpis.push((t.t("report-overdue"), money(t, &domain::money::format_scaled(overdue, 2)), String::new()));
+    }
+    let bars: Vec<(String, f64)> = by_period.rows.iter().map(|r| (r.label.clone(), r.untaxed.parse::<f64>().unwrap_or(0.0))).collect();
+    let chart = bar_chart(&bars, t);
+    let mut sections = vec![];
+    if let Some(c) = &customers {
+        sections.push(stat_section(t, "report-by-customer", "field-customer", c, false, |k| format!("/customers/{k}")));
+    }
+    if let Some(a) = &articles {
+        sections.push(stat_section(t, "report-by-article", "field-product", a, true, |k| format!("/products/{k}")));
+    }
+    if let Some(sp) = &sellers {
+        sections.push(stat_section(t, "report-by-salesperson", "nav-salespeople", sp, false, |k| format!("/salespeople/{k}")));
+    }
+    let groups = ["day", "week", "month", "year"].iter().map(|g| (g.to_string(), t.t(&format!("group-{g}")))).collect();
+    let page = ReportPage {
+        from: by_period.from.clone(),
+        to: by_period.to.clone(),
+        group: params.group.clone().unwrap_or_else(|| "month".into()),
+        groups,
+        error,
+        kpis,
+        chart,
+        sections,
+        l,
+    };
+    render(&page)
+}
+
 // ---------------------------------------------------------------- routes
 
 fn kind_routes(mut r: Router<AppState>, page: &'static KindPage) -> Router<AppState> {
@@ -1552,4 +1706,5 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/customers/{id}/statement", get(statement_page))
         .route("/customers/{id}/statement/pdf", get(statement_pdf_page))
         .route("/track/{token}", get(track_page))
+        .route("/reports/sales", get(report_page))
 }
