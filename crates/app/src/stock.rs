@@ -324,12 +324,51 @@ pub async fn mismatches(app: &App) -> AppResult<Vec<(String, String, i64, i64)>>
     Ok(rows::level_mismatches(&mut conn).await?)
 }
 
-/// The stock policy: whether deliveries and adjustments may take stock below zero.
-pub async fn set_allow_negative(app: &App, actor: &Actor, allow: bool) -> AppResult<()> {
+/// What the business decided about selling and stock.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SalesSettings {
+    /// Deliveries and adjustments may take stock below zero.
+    pub allow_negative_stock: bool,
+    /// The point of sale documents are numbered under (1–9999): `0001-00000042`.
+    pub point_of_sale: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SalesSettingsIn {
+    pub allow_negative_stock: Option<bool>,
+    pub point_of_sale: Option<i64>,
+}
+
+pub async fn settings(app: &App, actor: &Actor) -> AppResult<SalesSettings> {
+    actor.authorize(Action::Read, Resource::Company)?;
+    let mut conn = app.db.reader().await?;
+    Ok(SalesSettings {
+        allow_negative_stock: rows::setting(&mut conn, "stock.allow_negative").await?.as_deref() == Some("1"),
+        point_of_sale: rows::setting(&mut conn, "sales.point_of_sale").await?.and_then(|v| v.parse().ok()).unwrap_or(1),
+    })
+}
+
+/// Changes the stock policy or the point of sale (managers and administrators).
+pub async fn update_settings(app: &App, actor: &Actor, input: &SalesSettingsIn) -> AppResult<SalesSettings> {
     actor.authorize(Action::Update, Resource::Company)?;
+    if input.point_of_sale.is_some_and(|p| !(1..=9999).contains(&p)) {
+        return Err(AppError::Invalid(FieldErrors::single("point_of_sale", "point-of-sale-invalid")));
+    }
+    let before = settings(app, actor).await?;
     let mut tx = app.db.begin().await?;
-    rows::set_setting(&mut tx, "stock.allow_negative", if allow { "1" } else { "0" }, &clock::now_text()).await?;
-    audit::record(&mut tx, actor, "update", "setting", "stock.allow_negative", None::<&()>, Some(&allow)).await?;
+    let now = clock::now_text();
+    if let Some(allow) = input.allow_negative_stock {
+        rows::set_setting(&mut tx, "stock.allow_negative", if allow { "1" } else { "0" }, &now).await?;
+    }
+    if let Some(pos) = input.point_of_sale {
+        rows::set_setting(&mut tx, "sales.point_of_sale", &pos.to_string(), &now).await?;
+    }
+    let after = SalesSettings {
+        allow_negative_stock: input.allow_negative_stock.unwrap_or(before.allow_negative_stock),
+        point_of_sale: input.point_of_sale.unwrap_or(before.point_of_sale),
+    };
+    audit::record(&mut tx, actor, "update", "settings", "sales", Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(())
+    Ok(after)
 }

@@ -361,3 +361,36 @@ async fn concurrent_posting_numbers_without_gaps_or_repeats() {
         db.cleanup().await;
     }
 }
+
+/// The stock policy: refused by default, allowed when the business says so; only a
+/// manager or administrator changes it; the point of sale numbers the documents.
+#[tokio::test]
+async fn the_stock_policy_and_point_of_sale_are_the_business_s_choice() {
+    for db in databases().await {
+        let (app, a, label) = (&db.app, admin(), db.label);
+        let f = fixture(app, None).await;
+        let order = s::create_document(
+            app,
+            &a,
+            DocKind::Order,
+            &DocumentIn { customer_id: Some(f.customer.clone()), lines: Some(vec![line(&f.goods, "2")]), ..Default::default() },
+        )
+        .await
+        .expect(label);
+        s::transition(app, &a, DocKind::Order, &order.id, Transition::Confirm, &TransitionIn::default()).await.expect(label);
+        assert_eq!(refused(s::deliver_order(app, &a, &order.id, &PartIn::default()).await), "stock-insufficient");
+        let change = st::SalesSettingsIn { allow_negative_stock: Some(true), point_of_sale: Some(7) };
+        assert!(matches!(st::update_settings(app, &as_role(Role::Salesperson), &change).await, Err(AppError::Forbidden)));
+        assert!(matches!(
+            st::update_settings(app, &a, &st::SalesSettingsIn { point_of_sale: Some(0), ..Default::default() }).await,
+            Err(AppError::Invalid(_))
+        ));
+        let now = st::update_settings(app, &as_role(Role::Manager), &change).await.expect(label);
+        assert!(now.allow_negative_stock && now.point_of_sale == 7);
+        let d = s::deliver_order(app, &a, &order.id, &PartIn::default()).await.expect(label);
+        assert_eq!(d.number.as_deref(), Some("0007-00000001"), "{label}: numbered at the new point of sale");
+        assert_eq!(on_hand(app, &f.goods).await.0, "-2", "{label}");
+        assert!(st::mismatches(app).await.expect(label).is_empty());
+        db.cleanup().await;
+    }
+}

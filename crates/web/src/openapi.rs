@@ -604,6 +604,21 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
             )
         },
     );
+    add_op(
+        paths,
+        Op {
+            response: reference::<st::SalesSettings>(),
+            ..stock(HttpMethod::Get, "/settings/sales", "sales_settings", "Stock policy and point of sale")
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<st::SalesSettingsIn>(), true)),
+            response: reference::<st::SalesSettings>(),
+            ..stock(HttpMethod::Patch, "/settings/sales", "update_sales_settings", "Allow negative stock; change the point of sale")
+        },
+    );
     let mut schemas = Vec::new();
     macro_rules! schema {
         ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
@@ -622,7 +637,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         s::AllocationIn
     );
     schema!(st::Warehouse, st::WarehouseIn, st::StockLevel, st::StockMove, st::AdjustmentIn, sa::Levels, sa::Warehouses, sa::Chain);
-    schema!(app::stats::Stats, app::stats::StatRow, sa::Comparison, s::EmailIn, s::EmailSent);
+    schema!(app::stats::Stats, app::stats::StatRow, sa::Comparison, s::EmailIn, s::EmailSent, st::SalesSettings, st::SalesSettingsIn);
     schema!(
         app::receivables::Ageing,
         app::receivables::AgeingRow,

@@ -293,6 +293,18 @@ async fn compare_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuer
         .map_err(fail(&st, &a))
 }
 
+async fn settings_h(State(st): State<AppState>, a: ApiActor) -> ApiResult<st::SalesSettings> {
+    st::settings(&st.app, &a.actor).await.map(Json).map_err(fail(&st, &a))
+}
+
+async fn settings_update_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    ApiJson(i): ApiJson<st::SalesSettingsIn>,
+) -> ApiResult<st::SalesSettings> {
+    st::update_settings(&st.app, &a.actor, &i).await.map(Json).map_err(fail(&st, &a))
+}
+
 pub fn router(mut r: Router<AppState>) -> Router<AppState> {
     for k in KINDS {
         r = kind_routes(r, k);
@@ -311,5 +323,6 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/customers/{id}/statement", get(statement_h))
         .route("/customers/{id}/statement/pdf", get(statement_pdf_h))
         .route("/stats/sales/compare", get(compare_h))
+        .route("/settings/sales", get(settings_h).patch(settings_update_h))
         .route("/stats/sales/{by}", get(stats_h))
 }

@@ -1155,8 +1155,27 @@ async fn stock_page(State(st): State<AppState>, u: PageUser) -> Response {
         .collect();
     rows.sort_by(|a, b| a.cells[0].cmp(&b.cells[0]));
     let action = u.actor().can(Action::Create, Resource::Stock).then(|| ("/stock/adjust".to_string(), t.t("stock-adjust")));
-    let sections = vec![Section { title: t.t("stock-levels"), columns, rows, action, num_from: 3 }];
-    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts: vec![], sections, history: vec![] })
+    let whs = st::list_warehouses(&st.app, u.actor()).await.unwrap_or_default();
+    let wh_rows = whs
+        .into_iter()
+        .map(|w| Row {
+            cells: vec![w.code, w.name, w.address.unwrap_or_default(), if w.is_default { t.t("yes") } else { String::new() }],
+            href: String::new(),
+            archived: w.archived,
+            total: false,
+        })
+        .collect();
+    let wh_columns = ["field-code", "field-name", "field-address", "field-default"].iter().map(|k| t.t(k)).collect();
+    let wh_action = u.actor().can(Action::Create, Resource::Stock).then(|| ("/warehouses/new".to_string(), t.t("warehouse-new")));
+    let sections = vec![
+        Section { title: t.t("stock-levels"), columns, rows, action, num_from: 3 },
+        Section { title: t.t("warehouses"), columns: wh_columns, rows: wh_rows, action: wh_action, num_from: usize::MAX },
+    ];
+    let mut links = vec![];
+    if u.actor().can(Action::Update, Resource::Company) {
+        links.push(("/settings/sales".to_string(), t.t("settings-sales")));
+    }
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, history: vec![] })
 }
 
 async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -1263,6 +1282,115 @@ async fn adjust_post(State(st): State<AppState>, u: PageUser, Form(form): Form<V
                 e2.add(if k == "product_id" { "product" } else { &k }, &v);
             }
             adjust_form(&st, &u, p.0.clone(), e2, Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn settings_form(
+    st: &AppState,
+    u: &PageUser,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Update, Resource::Company) {
+        return error_page(st, u, e);
+    }
+    let tr = u.tr(st);
+    let l = layout(st, u, tr.t("settings-sales"), "/stock");
+    let specs = vec![super::f("allow_negative_stock", "checkbox"), super::f("point_of_sale", "number")];
+    let fields = fields(&l.tr, specs, &values, &errors);
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error,
+        action: "/settings/sales".into(),
+        cancel: "/stock".into(),
+        hidden: vec![],
+        fields,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn settings_get(State(st): State<AppState>, u: PageUser) -> Response {
+    match st::settings(&st.app, u.actor()).await {
+        Ok(s) => {
+            let mut v = HashMap::new();
+            v.insert("allow_negative_stock".to_string(), if s.allow_negative_stock { "on".into() } else { String::new() });
+            v.insert("point_of_sale".to_string(), s.point_of_sale.to_string());
+            settings_form(&st, &u, v, FieldErrors::new(), None).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn settings_post(State(st): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let pos = p.text("point_of_sale").unwrap_or_default();
+    let Ok(pos) = pos.trim().parse::<i64>() else {
+        let msg = u.tr(&st).t("error-validation");
+        return settings_form(&st, &u, p.0.clone(), FieldErrors::single("point_of_sale", "point-of-sale-invalid"), Some(msg)).await;
+    };
+    let input = st::SalesSettingsIn { allow_negative_stock: Some(p.flag("allow_negative_stock")), point_of_sale: Some(pos) };
+    match st::update_settings(&st.app, u.actor(), &input).await {
+        Ok(_) => Redirect::to("/stock?ok=saved").into_response(),
+        Err(AppError::Invalid(e)) => {
+            let msg = u.tr(&st).t("error-validation");
+            settings_form(&st, &u, p.0.clone(), e, Some(msg)).await
+        }
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn warehouse_form(
+    st: &AppState,
+    u: &PageUser,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    if let Err(e) = u.actor().authorize(Action::Create, Resource::Stock) {
+        return error_page(st, u, e);
+    }
+    let tr = u.tr(st);
+    let l = layout(st, u, tr.t("warehouse-new"), "/stock");
+    let specs = vec![super::req(super::f("code", "text")), super::req(super::f("name", "text")), super::f("address", "text")];
+    let fields = fields(&l.tr, specs, &values, &errors);
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FormPage {
+        l,
+        logo_card: false,
+        has_logo: false,
+        error,
+        action: "/warehouses/new".into(),
+        cancel: "/stock".into(),
+        hidden: vec![],
+        fields,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn warehouse_get(State(st): State<AppState>, u: PageUser) -> Response {
+    warehouse_form(&st, &u, HashMap::new(), FieldErrors::new(), None).await
+}
+
+async fn warehouse_post(State(st): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let p = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let input = st::WarehouseIn { code: p.text("code"), name: p.text("name"), address: p.text("address"), ..Default::default() };
+    match st::save_warehouse(&st.app, u.actor(), None, &input).await {
+        Ok(_) => Redirect::to("/stock?ok=created").into_response(),
+        Err(AppError::Invalid(e)) => {
+            let msg = u.tr(&st).t("error-validation");
+            warehouse_form(&st, &u, p.0.clone(), e, Some(msg)).await
         }
         Err(e) => error_page(&st, &u, e),
     }
@@ -1707,4 +1835,6 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/customers/{id}/statement/pdf", get(statement_pdf_page))
         .route("/track/{token}", get(track_page))
         .route("/reports/sales", get(report_page))
+        .route("/settings/sales", get(settings_get).post(settings_post))
+        .route("/warehouses/new", get(warehouse_get).post(warehouse_post))
 }
