@@ -959,7 +959,11 @@ macro_rules! party_page {
                 HashMap::from([(key.to_string(), "on".to_string()), ("country".to_string(), String::new())])
             }
             async fn sections(app: &App, actor: &Actor, tr: &Tr, o: &m::Party) -> AppResult<Vec<Section>> {
-                contacts_section(app, actor, tr, &o.id).await
+                let mut out = contacts_section(app, actor, tr, &o.id).await?;
+                if o.is_customer {
+                    out.extend(sales::customer_section(app, actor, tr, o).await);
+                }
+                Ok(out)
             }
         }
     };

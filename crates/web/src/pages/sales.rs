@@ -147,6 +147,39 @@ async fn list(st: AppState, u: PageUser, page: &'static KindPage, q: HashMap<Str
     render(&DocumentsPage { l, tabs, actions, statuses, status, customer_id, columns, rows, next })
 }
 
+/// On a customer's page: their balance, their documents and what can be started for them.
+pub async fn customer_section(app: &app::App, actor: &app::Actor, tr: &Tr, c: &m::Party) -> Option<Section> {
+    let mut rows = Vec::new();
+    let link = |label: String, value: String, href: String| Row { cells: vec![label, value], href, archived: false, total: false };
+    if actor.can(Action::Read, Resource::Invoices) {
+        if let Ok(stmt) = ar::statement(app, actor, &c.id, &AgeingParams::default()).await {
+            rows.push(link(tr.t("statement-title"), money(tr, &stmt.balance), format!("/customers/{}/statement", c.id)));
+        }
+    }
+    for page in KIND_PAGES {
+        if actor.can(Action::Read, s::resource(page.kind)) {
+            let found = s::list_documents(
+                app,
+                actor,
+                page.kind,
+                &DocListParams { customer_id: Some(c.id.clone()), limit: Some(200), ..Default::default() },
+            )
+            .await;
+            let n = found.map(|p| if p.next_cursor.is_some() { "200+".to_string() } else { p.items.len().to_string() }).unwrap_or_default();
+            rows.push(link(tr.t(page.title), n, format!("{}?customer_id={}", page.base, c.id)));
+        }
+    }
+    for (kind, base, key) in [(DocKind::Quote, "/quotes", "quote-new"), (DocKind::Order, "/orders", "order-new")] {
+        if actor.can(Action::Create, s::resource(kind)) && !c.archived {
+            rows.push(link(tr.t(key), String::new(), format!("{base}/new?customer_id={}", c.id)));
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    Some(Section { title: tr.t("nav-sales"), columns: vec![tr.t("field-document"), String::new()], rows, action: None, num_from: 1 })
+}
+
 // ---------------------------------------------------------------- a document
 
 fn line_section(tr: &Tr, d: &Document) -> Section {
