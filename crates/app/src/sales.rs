@@ -278,6 +278,9 @@ pub struct DocumentIn {
     pub lines: Option<Vec<LineIn>>,
     /// The version read, to refuse overwriting someone else's change.
     pub version: Option<i64>,
+    /// Orders, on creation: confirm at once (number, stock reserved, credit checked), in the
+    /// same transaction.
+    pub confirm: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -381,8 +384,10 @@ struct Ctx {
 
 async fn ctx(conn: &mut Conn) -> AppResult<Ctx> {
     let d = company_in(conn).await?.decimals();
-    let pos = rows::setting(conn, "sales.point_of_sale").await?.and_then(|v| v.parse().ok()).unwrap_or(1);
-    let allow_negative = rows::setting(conn, "stock.allow_negative").await?.as_deref() == Some("1");
+    let set = rows::settings_of(conn, &["sales.point_of_sale", "stock.allow_negative"]).await?;
+    let get = |k: &str| set.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let pos = get("sales.point_of_sale").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let allow_negative = get("stock.allow_negative") == Some("1");
     Ok(Ctx { d, pos, allow_negative, today: today() })
 }
 
@@ -857,10 +862,22 @@ pub async fn create_document(app: &App, actor: &Actor, kind: DocKind, input: &Do
     row.party_name = party.name;
     row.party_tax_id = party.tax_id;
     set_totals(&mut row, &lines);
+    let mut action = "create";
+    if input.confirm == Some(true) {
+        if kind != DocKind::Order {
+            return Err(AppError::Invalid(FieldErrors::single("confirm", "confirm-orders-only")));
+        }
+        actor.authorize(Action::Update, resource(kind))?;
+        row.status = Status::Confirmed.code().into();
+        row.confirmed_at = Some(row.created_at.clone());
+        row.confirmed_by = Some(actor.username.clone());
+        confirm_order(&mut tx, actor, &c, &mut row, &lines, &TransitionIn::default()).await?;
+        action = "confirm";
+    }
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;
     let doc = fresh(row, lines, Vec::new(), c.d);
-    audit_doc(&mut tx, actor, "create", None, &doc).await?;
+    audit_doc(&mut tx, actor, action, None, &doc).await?;
     commit(tx).await?;
     Ok(doc)
 }
@@ -1056,7 +1073,7 @@ async fn confirm_order(
         None => rows::default_warehouse(tx).await?.map(|w| w.id).ok_or(refused("warehouse-missing"))?,
     };
     row.warehouse_id = Some(wh.clone());
-    for l in lines.iter().filter(|l| l.stocked != 0) {
+    for l in by_product(lines.iter().filter(|l| l.stocked != 0)) {
         if let Some(p) = &l.product_id {
             rows::reserve(tx, p, &wh, l.quantity).await?;
         }
@@ -1072,7 +1089,7 @@ async fn confirm_order(
 /// Gives back what a confirmed order still reserved.
 async fn release(tx: &mut Conn, row: &DocumentRow, lines: &[LineRow]) -> AppResult<()> {
     let Some(wh) = &row.warehouse_id else { return Ok(()) };
-    for l in lines.iter().filter(|l| l.stocked != 0 && l.quantity > l.delivered) {
+    for l in by_product(lines.iter().filter(|l| l.stocked != 0 && l.quantity > l.delivered)) {
         if let Some(p) = &l.product_id {
             rows::reserve(tx, p, wh, -(l.quantity - l.delivered)).await?;
         }
@@ -1154,10 +1171,10 @@ async fn post_effects(
                     None => rows::default_warehouse(tx).await?.map(|w| w.id).ok_or(refused("warehouse-missing"))?,
                 };
                 row.warehouse_id = Some(wh.clone());
-                for l in lines.iter().filter(|l| l.stocked != 0) {
+                for l in by_product(lines.iter().filter(|l| l.stocked != 0)) {
                     if let Some(p) = &l.product_id {
                         let mut m = new_move(actor, p, &wh, l.quantity, "return", row.reason.clone(), &row.id, &l.id);
-                        rows::apply_move(tx, &mut m).await?;
+                        rows::apply_move(tx, &mut m, 0).await?;
                     }
                 }
             }
@@ -1166,6 +1183,15 @@ async fn post_effects(
     }
     let _ = c;
     Ok(allocations)
+}
+
+/// Lines in the order of their articles: every transaction that touches stock levels locks
+/// them in the same order, so two of them (a confirmation and a delivery sharing articles)
+/// never wait for each other in a circle.
+fn by_product<'a>(lines: impl Iterator<Item = &'a LineRow>) -> Vec<&'a LineRow> {
+    let mut v: Vec<&LineRow> = lines.collect();
+    v.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    v
 }
 
 fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, doc: &str, line: &str) -> MoveRow {
@@ -1381,14 +1407,17 @@ pub async fn deliver_order(app: &App, actor: &Actor, id: &str, input: &PartIn) -
     row.number = Some(rows::take_number(&mut tx, "delivery", c.pos).await?);
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;
-    for l in &lines {
+    for l in by_product(lines.iter()) {
         let Some(p) = &l.product_id else { continue };
         let mut m = new_move(actor, p, &wh, -l.quantity, "delivery", None, &did, &l.id);
-        let balance = rows::apply_move(&mut tx, &mut m).await?;
+        // The reservation was made in the order's warehouse: released with the move when
+        // the goods leave from there, separately when they leave from another.
+        let same = from_wh.as_deref() == Some(wh.as_str());
+        let balance = rows::apply_move(&mut tx, &mut m, if same { -l.quantity } else { 0 }).await?;
         if balance < 0 && !c.allow_negative {
             return Err(refused("stock-insufficient"));
         }
-        if let Some(res_wh) = &from_wh {
+        if let (Some(res_wh), false) = (&from_wh, same) {
             rows::reserve(&mut tx, p, res_wh, -l.quantity).await?;
         }
     }

@@ -276,7 +276,7 @@ pub async fn adjust(app: &App, actor: &Actor, input: &AdjustmentIn) -> AppResult
         at: clock::now_text(),
         created_by: actor.username.clone(),
     };
-    let balance = rows::apply_move(&mut tx, &mut m).await?;
+    let balance = rows::apply_move(&mut tx, &mut m, 0).await?;
     if balance < 0 && !allow_negative {
         return Err(AppError::Invalid(FieldErrors::single("quantity", "stock-insufficient")));
     }

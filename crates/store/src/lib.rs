@@ -52,7 +52,12 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Unique { field: unique_field(db.constraint(), db.message()) };
             }
             let msg = db.message();
-            if msg.contains("database is locked") || msg.contains("could not serialize") || db.code().as_deref() == Some("40001") {
+            // 40001: serialization failure; 40P01: deadlock detected (PostgreSQL rolled the
+            // transaction back; trying again is safe).
+            if msg.contains("database is locked")
+                || msg.contains("could not serialize")
+                || matches!(db.code().as_deref(), Some("40001" | "40P01"))
+            {
                 return StoreError::Busy;
             }
         }

@@ -520,30 +520,23 @@ pub struct LevelRow {
     pub reserved: i64,
 }
 
-async fn ensure_level(conn: &mut Conn, product_id: &str, warehouse_id: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, 0, 0) \
-         ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+/// Records a move and brings the level up to date, in one statement each: returns the
+/// balance after it. `reserved` changes what confirmed orders hold in the same update (a
+/// delivery takes goods out and releases their reservation at once). The level row stays
+/// locked until the transaction ends, so concurrent moves of one article in one warehouse
+/// queue and each sees the balance the previous one left.
+pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow, reserved: i64) -> Result<i64, StoreError> {
+    let (balance,): (i64,) = sqlx::query_as(
+        "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, \
+         reserved = stock_levels.reserved + excluded.reserved RETURNING on_hand",
     )
-    .bind(product_id)
-    .bind(warehouse_id)
-    .execute(conn)
+    .bind(&m.product_id)
+    .bind(&m.warehouse_id)
+    .bind(m.quantity)
+    .bind(reserved)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// Records a move and brings the level up to date; returns the balance after it. The
-/// level row is locked by the update until the transaction ends, so concurrent moves of
-/// one article in one warehouse queue and each sees the balance the previous one left.
-pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow) -> Result<i64, StoreError> {
-    ensure_level(conn, &m.product_id, &m.warehouse_id).await?;
-    let (balance,): (i64,) =
-        sqlx::query_as("UPDATE stock_levels SET on_hand = on_hand + $1 WHERE product_id = $2 AND warehouse_id = $3 RETURNING on_hand")
-            .bind(m.quantity)
-            .bind(&m.product_id)
-            .bind(&m.warehouse_id)
-            .fetch_one(&mut *conn)
-            .await?;
     m.balance = balance;
     sqlx::query(
         "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by) \
@@ -567,14 +560,26 @@ pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow) -> Result<i64, StoreEr
 
 /// Changes what confirmed orders reserve of an article in a warehouse.
 pub async fn reserve(conn: &mut Conn, product_id: &str, warehouse_id: &str, delta: i64) -> Result<(), StoreError> {
-    ensure_level(conn, product_id, warehouse_id).await?;
-    sqlx::query("UPDATE stock_levels SET reserved = reserved + $1 WHERE product_id = $2 AND warehouse_id = $3")
-        .bind(delta)
-        .bind(product_id)
-        .bind(warehouse_id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (product_id, warehouse_id) DO UPDATE SET reserved = stock_levels.reserved + excluded.reserved",
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(delta)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// Several settings at once: `(key, value)` for those that are set.
+pub async fn settings_of(conn: &mut Conn, keys: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = format!("SELECT key, value FROM settings WHERE key IN ({})", placeholders(conn, 1, keys.len()));
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for k in keys {
+        q = q.bind(*k);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// Stock levels, of one article or all, optionally in one warehouse.

@@ -8,12 +8,12 @@
 use crate::bench::{fresh_database, pct, round2, Fresh, Server};
 use anyhow::{anyhow, bail, Context, Result};
 use app::master::{self as m, ProductIn, TaxRateIn};
-use app::sales::{self as s, AllocationIn, DocumentIn, LineIn, PartIn, ReceiptIn, TransitionIn};
+use app::sales::{self as s, AllocationIn, DocumentIn, LineIn, PartIn, ReceiptIn};
 use app::stock::{self as st, AdjustmentIn};
 use app::transfer::{self, ImportKind, ImportOptions, Table};
 use app::{auth, Actor, App};
 use domain::money::parse_scaled;
-use domain::sales::{DocKind, Transition};
+use domain::sales::DocKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -159,15 +159,21 @@ async fn cycle_in_process(app: &App, a: &Actor, w: &World, o: &Order) -> Result<
         .iter()
         .map(|(p, q)| LineIn { product_id: Some(w.products[p - 1].clone()), quantity: Some(q.to_string()), ..Default::default() })
         .collect();
+    // Created and confirmed in one transaction (`"confirm": true`), as a salesperson does
+    // when the customer orders on the spot.
     let order = s::create_document(
         app,
         a,
         DocKind::Order,
-        &DocumentIn { customer_id: Some(w.customers[o.customer - 1].clone()), lines: Some(lines), ..Default::default() },
+        &DocumentIn {
+            customer_id: Some(w.customers[o.customer - 1].clone()),
+            lines: Some(lines),
+            confirm: Some(true),
+            ..Default::default()
+        },
     )
     .await
     .map_err(e)?;
-    s::transition(app, a, DocKind::Order, &order.id, Transition::Confirm, &TransitionIn::default()).await.map_err(e)?;
     ms[0] = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     s::deliver_order(app, a, &order.id, &PartIn::default()).await.map_err(e)?;
@@ -218,9 +224,8 @@ async fn cycle_http(h: &Http, w: &World, o: &Order) -> Result<Cycle> {
     let mut ms = [0.0; 4];
     let t = Instant::now();
     let lines: Vec<Value> = o.lines.iter().map(|(p, q)| json!({"product_id": w.products[p - 1], "quantity": q.to_string()})).collect();
-    let order = h.post("/orders", Some(json!({"customer_id": w.customers[o.customer - 1], "lines": lines}))).await?;
+    let order = h.post("/orders", Some(json!({"customer_id": w.customers[o.customer - 1], "lines": lines, "confirm": true}))).await?;
     let id = order["id"].as_str().context("order id")?.to_string();
-    h.post(&format!("/orders/{id}/confirm"), None).await?;
     ms[0] = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     h.post(&format!("/orders/{id}/deliver"), None).await?;

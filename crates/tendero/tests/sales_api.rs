@@ -102,6 +102,20 @@ async fn an_order_is_confirmed_delivered_invoiced_and_paid_through_the_api() {
         let actions: Vec<&str> = hist.as_array().map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect()).unwrap_or_default();
         assert!(actions.contains(&"post") && actions.contains(&"create"), "{label}: {hist}");
 
+        // Created and confirmed in one call; a quote cannot be.
+        let (st, quick) = s
+            .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"product_id": product, "quantity": "1"}], "confirm": true}))
+            .await;
+        assert_eq!(
+            (st, quick["status"].as_str(), quick["number"].as_str()),
+            (StatusCode::CREATED, Some("confirmed"), Some("0001-00000002")),
+            "{label}: {quick}"
+        );
+        let (st, _) = s
+            .post("/api/v1/quotes", json!({"customer_id": customer, "lines": [{"product_id": product, "quantity": "1"}], "confirm": true}))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
         // Bad input: a clear error, nothing changed.
         let (st, bad) =
             s.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"product_id": product, "quantity": "0"}]})).await;

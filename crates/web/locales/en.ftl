@@ -500,3 +500,4 @@ warehouse-new = New warehouse
 warehouses = Warehouses
 field-address = Address
 field-default = Main
+confirm-orders-only = Only an order can be confirmed on creation.

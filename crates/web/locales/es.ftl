@@ -500,3 +500,4 @@ warehouse-new = Nuevo depósito
 warehouses = Depósitos
 field-address = Dirección
 field-default = Principal
+confirm-orders-only = Solo un pedido se confirma al crearlo.
