@@ -20,7 +20,9 @@ pub mod bgnbd;
 pub mod clv;
 mod error;
 pub mod gamma_gamma;
+pub mod logistics;
 pub mod optim;
+pub mod retention;
 pub mod rfm;
 pub mod special;
 
@@ -28,4 +30,6 @@ pub use bgnbd::{BgNbdFit, BgNbdParams};
 pub use clv::{clv_report, ClvOptions, ClvReport, CustomerClv};
 pub use error::{AnalyticsError, Result};
 pub use gamma_gamma::{GammaGammaFit, GammaGammaParams};
+pub use logistics::{logistics_report, LogisticsReport, OrderFacts, PeriodFacts, ReturnFacts};
+pub use retention::{churn, cohorts, conversion, recency_distribution, Churn, CohortRow, DateRange, RecencyDistribution};
 pub use rfm::{parse_transactions_csv, rfm_scores, summary, CustomerSummary, RfmScore, Segment, TimeUnit, Transaction};

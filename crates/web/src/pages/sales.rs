@@ -290,7 +290,10 @@ fn actions(u: &PageUser, tr: &Tr, d: &Document) -> (Vec<(String, String)>, Vec<(
         links.push((format!("{base}/{id}/edit"), tr.t("edit")));
     }
     if can(Action::Read, res) {
-        links.push((format!("/api/v1{base}/{id}/pdf"), tr.t("doc-print")));
+        links.push((format!("{base}/{id}/pdf"), tr.t("doc-print")));
+        if d.status != "draft" && d.status != "cancelled" && can(Action::Read, Resource::Customers) {
+            links.push((format!("{base}/{id}/email"), tr.t("do-email")));
+        }
     }
     match (kind, d.status.as_str()) {
         (DocKind::Quote, "draft") if can(Action::Update, res) => posts.push((format!("{base}/{id}/do/send"), tr.t("do-send"))),
