@@ -1,5 +1,7 @@
 //! Customer analytics for Tendero: RFM summaries and scores, the BG/NBD purchase model,
-//! the Gamma-Gamma spend model and customer lifetime value (CLV).
+//! the Gamma-Gamma spend model and customer lifetime value (CLV), retention (cohorts,
+//! churn, recency, conversion) and the logistic service indicators (on time, in full,
+//! OTIF, perfect order, lead time, returns, stock-outs, logistic costs).
 //!
 //! Pure functions on in-memory data, no I/O. Statistics are in `f64`. Every result is
 //! checked to be finite; problems are reported as [`AnalyticsError`], never as NaN or a
@@ -10,6 +12,10 @@
 //!   (frequency / recency / T / monetary value), RFM scores and segments.
 //! * [`bgnbd`]: BG/NBD likelihood, fit, P(alive), expected purchases.
 //! * [`gamma_gamma`]: Gamma-Gamma likelihood, fit, expected spend per purchase.
+//! * [`retention`]: cohorts by month of first purchase, churn, recency distribution,
+//!   conversion rates.
+//! * [`logistics`]: the logistic service indicators, each rule written once on
+//!   [`logistics::OrderFacts`].
 //! * [`clv`]: CLV and the one-call [`clv::clv_report`].
 //! * [`optim`]: the Nelder–Mead minimiser shared by both fits.
 //! * [`special`]: ln Γ, ln B, log-sum-exp and the hypergeometric function ₂F₁.

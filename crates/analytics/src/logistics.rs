@@ -108,7 +108,9 @@ impl OrderFacts {
     /// time or complete cannot be judged (no promised date, no lines). An order not yet
     /// invoiced does not meet it.
     pub fn otif(&self) -> Option<bool> {
-        Some(self.on_time()? && self.complete()? && self.correctly_invoiced())
+        // both evaluated first: `&&` would skip `complete()?` after a late delivery
+        let (on_time, complete) = (self.on_time()?, self.complete()?);
+        Some(on_time && complete && self.correctly_invoiced())
     }
 
     /// Perfect order: OTIF (on time, in full, correct invoice) AND nothing returned.
@@ -139,7 +141,9 @@ impl OrderFacts {
         if self.lines_delivered > self.lines_ordered {
             return bad(format!("lines_delivered ({}) exceeds lines_ordered ({})", self.lines_delivered, self.lines_ordered));
         }
-        for (name, n) in [("lines_delivered_complete", self.lines_delivered_complete), ("lines_delivered_correct", self.lines_delivered_correct)] {
+        for (name, n) in
+            [("lines_delivered_complete", self.lines_delivered_complete), ("lines_delivered_correct", self.lines_delivered_correct)]
+        {
             if n > self.lines_delivered {
                 return bad(format!("{name} ({n}) exceeds lines_delivered ({})", self.lines_delivered));
             }
@@ -464,12 +468,40 @@ mod tests {
     /// | 6 | yes (12 ≤ 12)        | yes 2/2  | ok      | 1.000    | yes  | no      | 7    |
     fn six_orders() -> Vec<OrderFacts> {
         vec![
-            order(date!(2024 - 03 - 01), Some(date!(2024 - 03 - 05)), Some(date!(2024 - 03 - 05)), [3, 3, 3, 3], [10_000, 10_000, 0], Some(true)),
-            order(date!(2024 - 03 - 01), Some(date!(2024 - 03 - 04)), Some(date!(2024 - 03 - 06)), [2, 2, 2, 2], [5_000, 5_000, 1_000], Some(true)),
-            order(date!(2024 - 03 - 02), Some(date!(2024 - 03 - 10)), Some(date!(2024 - 03 - 08)), [4, 4, 3, 3], [8_000, 6_000, 0], Some(false)),
+            order(
+                date!(2024 - 03 - 01),
+                Some(date!(2024 - 03 - 05)),
+                Some(date!(2024 - 03 - 05)),
+                [3, 3, 3, 3],
+                [10_000, 10_000, 0],
+                Some(true),
+            ),
+            order(
+                date!(2024 - 03 - 01),
+                Some(date!(2024 - 03 - 04)),
+                Some(date!(2024 - 03 - 06)),
+                [2, 2, 2, 2],
+                [5_000, 5_000, 1_000],
+                Some(true),
+            ),
+            order(
+                date!(2024 - 03 - 02),
+                Some(date!(2024 - 03 - 10)),
+                Some(date!(2024 - 03 - 08)),
+                [4, 4, 3, 3],
+                [8_000, 6_000, 0],
+                Some(false),
+            ),
             order(date!(2024 - 03 - 03), None, Some(date!(2024 - 03 - 07)), [1, 1, 1, 1], [2_000, 2_500, 500], Some(true)),
             order(date!(2024 - 03 - 04), Some(date!(2024 - 03 - 09)), None, [2, 0, 0, 0], [3_000, 0, 0], None),
-            order(date!(2024 - 03 - 05), Some(date!(2024 - 03 - 12)), Some(date!(2024 - 03 - 12)), [2, 2, 2, 1], [4_000, 4_000, 1_000], Some(true)),
+            order(
+                date!(2024 - 03 - 05),
+                Some(date!(2024 - 03 - 12)),
+                Some(date!(2024 - 03 - 12)),
+                [2, 2, 2, 1],
+                [4_000, 4_000, 1_000],
+                Some(true),
+            ),
         ]
     }
 
@@ -653,7 +685,10 @@ mod tests {
         };
         assert_eq!(err(&with(|o| o.qty_delivered = -1), &[], None), "invalid input: order 2: qty_delivered is negative (-1)");
         assert_eq!(err(&with(|o| o.qty_returned = 11), &[], None), "invalid input: order 2: qty_returned (11) exceeds qty_delivered (10)");
-        assert_eq!(err(&with(|o| o.lines_delivered = 3), &[], None), "invalid input: order 2: lines_delivered (3) exceeds lines_ordered (2)");
+        assert_eq!(
+            err(&with(|o| o.lines_delivered = 3), &[], None),
+            "invalid input: order 2: lines_delivered (3) exceeds lines_ordered (2)"
+        );
         assert_eq!(
             err(&with(|o| o.lines_delivered_complete = 3), &[], None),
             "invalid input: order 2: lines_delivered_complete (3) exceeds lines_delivered (2)"

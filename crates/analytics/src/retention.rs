@@ -55,7 +55,8 @@ impl DateRange {
     pub fn month(year: i32, month: u8) -> Result<DateRange> {
         let m = Month::try_from(month).map_err(|_| AnalyticsError::InvalidInput(format!("month {month} is not in 1-12")))?;
         let start = Date::from_calendar_date(year, m, 1).map_err(|e| AnalyticsError::InvalidInput(format!("{year}-{month:02}: {e}")))?;
-        let end = Date::from_calendar_date(year, m, m.length(year)).map_err(|e| AnalyticsError::InvalidInput(format!("{year}-{month:02}: {e}")))?;
+        let end = Date::from_calendar_date(year, m, m.length(year))
+            .map_err(|e| AnalyticsError::InvalidInput(format!("{year}-{month:02}: {e}")))?;
         Ok(DateRange { start, end })
     }
 
@@ -175,7 +176,8 @@ pub struct Churn {
 /// The windows are usually consecutive periods of equal length (e.g. March then April);
 /// that is not enforced.
 pub fn churn<S: AsRef<str>>(purchases: &[(S, Date)], previous: DateRange, current: DateRange) -> Churn {
-    let active_in = |w: DateRange| -> HashSet<&str> { purchases.iter().filter(|(_, d)| w.contains(*d)).map(|(id, _)| id.as_ref()).collect() };
+    let active_in =
+        |w: DateRange| -> HashSet<&str> { purchases.iter().filter(|(_, d)| w.contains(*d)).map(|(id, _)| id.as_ref()).collect() };
     let before = active_in(previous);
     let now = active_in(current);
     let active_previous = before.len() as u64;
