@@ -1173,7 +1173,7 @@ async fn post_effects(
                 row.warehouse_id = Some(wh.clone());
                 for l in by_product(lines.iter().filter(|l| l.stocked != 0)) {
                     if let Some(p) = &l.product_id {
-                        let mut m = new_move(actor, p, &wh, l.quantity, "return", row.reason.clone(), &row.id, &l.id);
+                        let mut m = new_move(actor, p, &wh, l.quantity, "return", row.reason.clone(), l);
                         rows::apply_move(tx, &mut m, 0).await?;
                     }
                 }
@@ -1194,7 +1194,8 @@ fn by_product<'a>(lines: impl Iterator<Item = &'a LineRow>) -> Vec<&'a LineRow> 
     v
 }
 
-fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, doc: &str, line: &str) -> MoveRow {
+/// The move a document's line makes in a warehouse.
+fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, line: &LineRow) -> MoveRow {
     MoveRow {
         id: new_id(),
         product_id: product.to_string(),
@@ -1202,8 +1203,8 @@ fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, r
         quantity,
         kind: kind.to_string(),
         reason,
-        document_id: (!doc.is_empty()).then(|| doc.to_string()),
-        line_id: (!line.is_empty()).then(|| line.to_string()),
+        document_id: Some(line.document_id.clone()),
+        line_id: Some(line.id.clone()),
         balance: 0,
         at: clock::now_text(),
         created_by: actor.username.clone(),
@@ -1409,7 +1410,7 @@ pub async fn deliver_order(app: &App, actor: &Actor, id: &str, input: &PartIn) -
     rows::insert_lines(&mut tx, &lines).await?;
     for l in by_product(lines.iter()) {
         let Some(p) = &l.product_id else { continue };
-        let mut m = new_move(actor, p, &wh, -l.quantity, "delivery", None, &did, &l.id);
+        let mut m = new_move(actor, p, &wh, -l.quantity, "delivery", None, l);
         // The reservation was made in the order's warehouse: released with the move when
         // the goods leave from there, separately when they leave from another.
         let same = from_wh.as_deref() == Some(wh.as_str());
@@ -1641,6 +1642,13 @@ pub struct EmailSent {
     pub attachment: String,
 }
 
+/// What is sent unless the user wrote otherwise: subject, text and the PDF.
+pub struct Outgoing {
+    pub subject: String,
+    pub text: String,
+    pub pdf: crate::mail::Attachment,
+}
+
 /// Sends a document (its PDF already made) to the customer and records the sending on the
 /// document's and the customer's history. Nothing is recorded when the server refuses it.
 pub async fn email_document(
@@ -1650,10 +1658,9 @@ pub async fn email_document(
     kind: DocKind,
     id: &str,
     input: &EmailIn,
-    subject: String,
-    text: String,
-    pdf: crate::mail::Attachment,
+    out: Outgoing,
 ) -> AppResult<EmailSent> {
+    let Outgoing { subject, text, pdf } = out;
     actor.authorize(Action::Read, resource(kind))?;
     actor.authorize(Action::Read, Resource::Customers)?;
     let Some(mailer) = mailer else { return Err(refused("mail-not-configured")) };

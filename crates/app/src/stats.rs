@@ -121,10 +121,10 @@ pub struct Query {
 }
 
 impl Query {
-    fn from_text(&self) -> String {
+    fn start_text(&self) -> String {
         date_text(self.from)
     }
-    fn to_text(&self) -> String {
+    fn end_text(&self) -> String {
         date_text(self.to)
     }
 }
@@ -229,7 +229,7 @@ pub async fn by_period(app: &App, actor: &Actor, params: &StatsParams) -> AppRes
     let q = start(actor, params)?;
     let mut conn = app.db.reader().await?;
     let dec = company_in(&mut conn).await?.decimals();
-    let days = rows::daily_sales(&mut conn, &q.from_text(), &q.to_text()).await?;
+    let days = rows::daily_sales(&mut conn, &q.start_text(), &q.end_text()).await?;
     let mut per: HashMap<String, (i64, i64, i64)> = HashMap::new();
     let (mut untaxed, mut total) = (0i64, 0i64);
     for day in days {
@@ -250,7 +250,7 @@ pub async fn by_period(app: &App, actor: &Actor, params: &StatsParams) -> AppRes
             StatRow { key: label.clone(), label, documents, quantity: None, untaxed: format_scaled(u, dec), total: format_scaled(t, dec) }
         })
         .collect();
-    Ok(Stats { from: q.from_text(), to: q.to_text(), rows, untaxed: format_scaled(untaxed, dec), total: format_scaled(total, dec) })
+    Ok(Stats { from: q.start_text(), to: q.end_text(), rows, untaxed: format_scaled(untaxed, dec), total: format_scaled(total, dec) })
 }
 
 /// The rankings, each one query in `store::stats`.
@@ -265,7 +265,7 @@ enum Ranking {
 async fn ranking(app: &App, q: &Query, which: Ranking, row: impl Fn(GroupRow, u32) -> StatRow) -> AppResult<Stats> {
     let mut conn = app.db.reader().await?;
     let dec = company_in(&mut conn).await?.decimals();
-    let (from, to) = (q.from_text(), q.to_text());
+    let (from, to) = (q.start_text(), q.end_text());
     let groups = match which {
         Ranking::Customer => rows::by_customer(&mut conn, &from, &to, q.limit).await?,
         Ranking::Salesperson => rows::by_salesperson(&mut conn, &from, &to, q.limit).await?,
@@ -326,7 +326,7 @@ pub async fn by_article(app: &App, actor: &Actor, params: &StatsParams) -> AppRe
     let q = start(actor, params)?;
     let mut conn = app.db.reader().await?;
     let mut tax: HashMap<String, i64> = HashMap::new();
-    for (key, rate, base) in rows::article_tax_bases(&mut conn, &q.from_text(), &q.to_text()).await? {
+    for (key, rate, base) in rows::article_tax_bases(&mut conn, &q.start_text(), &q.end_text()).await? {
         *tax.entry(key).or_default() += tax_on(base, rate);
     }
     drop(conn);
@@ -356,7 +356,7 @@ pub async fn compare(app: &App, actor: &Actor, params: &StatsParams) -> AppResul
     let (prev_from, prev_to) = previous(q.from, q.to).ok_or_else(|| AppError::Invalid(FieldErrors::single("from", "range-invalid")))?;
     let mut conn = app.db.reader().await?;
     let dec = company_in(&mut conn).await?.decimals();
-    let current = rows::sales_sum(&mut conn, &q.from_text(), &q.to_text()).await?;
+    let current = rows::sales_sum(&mut conn, &q.start_text(), &q.end_text()).await?;
     let before = rows::sales_sum(&mut conn, &date_text(prev_from), &date_text(prev_to)).await?;
     Ok((format_scaled(current.untaxed, dec), format_scaled(before.untaxed, dec)))
 }

@@ -233,7 +233,7 @@ mod tests {
         for role in Role::ALL {
             assert!(can(role, Action::Read, Resource::Company));
             for res in Resource::ALL {
-                if allowed_actions(role, res).len() > 0 {
+                if !allowed_actions(role, res).is_empty() {
                     assert!(can(role, Action::Read, res), "{role:?} {res:?}");
                 }
             }

@@ -135,9 +135,9 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
     let kind = DocKind::from_code(&d.kind).unwrap_or(DocKind::Invoice);
     let mut codes: HashMap<String, String> = HashMap::new();
     for pid in d.lines.iter().filter_map(|l| l.product_id.clone()) {
-        if !codes.contains_key(&pid) {
-            if let Ok(p) = m::get_product(&st.app, actor, &pid).await {
-                codes.insert(pid, p.code);
+        if let std::collections::hash_map::Entry::Vacant(slot) = codes.entry(pid) {
+            if let Ok(p) = m::get_product(&st.app, actor, slot.key()).await {
+                slot.insert(p.code);
             }
         }
     }
@@ -371,5 +371,5 @@ pub async fn email_document(
     let subject = format!("{title} — {}", company.trade_name.clone().unwrap_or(company.legal_name.clone()));
     let text = format!("{} {title}.\n\n{}\n{}\n", t.t("mail-intro"), t.t("mail-regards"), company.legal_name);
     let attachment = app::mail::Attachment { filename: name, content_type: "application/pdf".into(), bytes: pdf };
-    s::email_document(&st.app, actor, st.mailer.as_ref(), kind, id, input, subject, text, attachment).await
+    s::email_document(&st.app, actor, st.mailer.as_ref(), kind, id, input, s::Outgoing { subject, text, pdf: attachment }).await
 }

@@ -278,7 +278,10 @@ fn allocation_section(tr: &Tr, d: &Document) -> Option<Section> {
 }
 
 /// The buttons a document's state and the user's role allow.
-fn actions(u: &PageUser, tr: &Tr, d: &Document) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Links (GET) and buttons (POST): `(address, label)` each.
+type Actions = (Vec<(String, String)>, Vec<(String, String)>);
+
+fn actions(u: &PageUser, tr: &Tr, d: &Document) -> Actions {
     let kind = DocKind::from_code(&d.kind).unwrap_or(DocKind::Order);
     let base = base_of(&d.kind);
     let res = s::resource(kind);
