@@ -123,6 +123,11 @@ async fn an_order_is_confirmed_delivered_invoiced_and_paid_through_the_api() {
         assert!(bad["error"]["fields"]["lines.0.quantity"].is_string(), "{bad}");
         let (st, _) = s.post("/api/v1/receipts", json!({"customer_id": customer, "amount": "1.00"})).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: nothing owed, no advance");
+        // A body is a JSON object: an array is refused even where serde could read one.
+        let (st, arr) = s.patch("/api/v1/settings/sales", json!([null, null])).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{arr}");
+        let (st, _) = s.post("/api/v1/orders", json!([customer, []])).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
         let (st, _) = s.get("/api/v1/orders/not-an-id").await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         let (st, _) = s.call(Method::POST, &format!("/api/v1/orders/{id}/confirm"), Some(json!({"override_credit_limit": "yes"}))).await;

@@ -5,7 +5,7 @@
 use crate::i18n::Catalog;
 use crate::AppState;
 use app::AppError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -80,7 +80,9 @@ pub fn locale_of(parts: &Parts) -> &'static str {
 }
 
 /// JSON body whose rejections are API errors: malformed JSON → 400, wrong content type →
-/// 415, wrong shape or types or unknown fields → 422.
+/// 415, wrong shape or types or unknown fields → 422. Every body of this API is a JSON
+/// object: an array is refused even where serde could read a struct from one
+/// (`[null, null]` is not `{"a": null, "b": null}`).
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
@@ -89,21 +91,51 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let locale =
             crate::i18n::from_accept_language(req.headers().get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => {
-                let (status, code, key) = match &rejection {
-                    JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "error-json-shape"),
-                    JsonRejection::MissingJsonContentType(_) => {
-                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "error-json-content-type")
-                    }
-                    _ => (StatusCode::BAD_REQUEST, "bad_request", "error-json-syntax"),
-                };
-                let mut message = format!("{}: {}", state.i18n.t(locale, key), rejection.body_text());
-                message.truncate(500);
-                Err(ApiError::new(status, code, message))
+        let fail = |status, code, key: &str, detail: String| {
+            let mut message = format!("{}: {detail}", state.i18n.t(locale, key));
+            message.truncate(500);
+            ApiError::new(status, code, message)
+        };
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+        if !is_json {
+            return Err(fail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "error-json-content-type",
+                "Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| fail(StatusCode::BAD_REQUEST, "bad_request", "error-json-syntax", e.body_text()))?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            None => return Err(fail(StatusCode::BAD_REQUEST, "bad_request", "error-json-syntax", "empty body".into())),
+            Some(_) if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() => {
+                return Err(fail(StatusCode::BAD_REQUEST, "bad_request", "error-json-syntax", "not JSON".into()))
+            }
+            Some(_) => {
+                return Err(fail(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "error-json-shape",
+                    "expected a JSON object".into(),
+                ))
             }
         }
+        serde_json::from_slice::<T>(&bytes).map(ApiJson).map_err(|e| {
+            use serde_json::error::Category;
+            match e.classify() {
+                Category::Data => fail(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "error-json-shape", e.to_string()),
+                _ => fail(StatusCode::BAD_REQUEST, "bad_request", "error-json-syntax", e.to_string()),
+            }
+        })
     }
 }
 
