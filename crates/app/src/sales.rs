@@ -383,9 +383,10 @@ struct Ctx {
 }
 
 async fn ctx(conn: &mut Conn) -> AppResult<Ctx> {
-    let d = company_in(conn).await?.decimals();
+    // One statement: the company's decimals and the settings a sale needs.
     let set = rows::settings_of(conn, &["sales.point_of_sale", "stock.allow_negative"]).await?;
     let get = |k: &str| set.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let d = get("company.currency_decimals").and_then(|v| v.parse().ok()).unwrap_or(2);
     let pos = get("sales.point_of_sale").and_then(|v| v.parse().ok()).unwrap_or(1);
     let allow_negative = get("stock.allow_negative") == Some("1");
     Ok(Ctx { d, pos, allow_negative, today: today() })
@@ -1123,15 +1124,20 @@ async fn post_effects(
     let mut allocations = Vec::new();
     match kind {
         DocKind::Invoice => {
-            let mut touched = false;
-            for l in lines.iter().filter(|l| l.origin_line_id.is_some()) {
-                let progress = if l.stocked != 0 { Progress::InvoicedOfDelivered } else { Progress::InvoicedOfOrdered };
-                let origin = l.origin_line_id.as_deref().unwrap_or_default();
-                if !rows::advance_line(tx, origin, progress, l.quantity).await? {
-                    return Err(refused("invoice-more-than-delivered"));
-                }
-                touched = true;
+            let from_order = |stocked: bool| -> Vec<(&str, i64)> {
+                lines
+                    .iter()
+                    .filter(|l| (l.stocked != 0) == stocked)
+                    .filter_map(|l| l.origin_line_id.as_deref().map(|o| (o, l.quantity)))
+                    .collect()
+            };
+            let (goods, services) = (from_order(true), from_order(false));
+            if !rows::advance_lines(tx, Progress::InvoicedOfDelivered, &goods).await?
+                || !rows::advance_lines(tx, Progress::InvoicedOfOrdered, &services).await?
+            {
+                return Err(refused("invoice-more-than-delivered"));
             }
+            let touched = !goods.is_empty() || !services.is_empty();
             if touched {
                 if let Some(order_id) = row.order_id.clone() {
                     close_if_complete(tx, actor, &order_id).await?;
@@ -1139,11 +1145,9 @@ async fn post_effects(
             }
         }
         DocKind::CreditNote => {
-            for l in lines.iter().filter(|l| l.origin_line_id.is_some()) {
-                let origin = l.origin_line_id.as_deref().unwrap_or_default();
-                if !rows::advance_line(tx, origin, Progress::Credited, l.quantity).await? {
-                    return Err(refused("credit-more-than-invoiced"));
-                }
+            let credited: Vec<(&str, i64)> = lines.iter().filter_map(|l| l.origin_line_id.as_deref().map(|o| (o, l.quantity))).collect();
+            if !rows::advance_lines(tx, Progress::Credited, &credited).await? {
+                return Err(refused("credit-more-than-invoiced"));
             }
             if let Some(inv_id) = row.origin_id.clone() {
                 // Settle what the invoice still owes, up to the note's total; the rest of
@@ -1392,10 +1396,9 @@ pub async fn deliver_order(app: &App, actor: &Actor, id: &str, input: &PartIn) -
     let wh = wh.ok_or(refused("warehouse-missing"))?;
     let did = new_id();
     let now = clock::now_text();
-    for (i, q) in &picked {
-        if !rows::advance_line(&mut tx, &stocked[*i].id, Progress::Delivered, *q).await? {
-            return Err(refused("deliver-more-than-ordered"));
-        }
+    let deltas: Vec<(&str, i64)> = picked.iter().map(|(i, q)| (stocked[*i].id.as_str(), *q)).collect();
+    if !rows::advance_lines(&mut tx, Progress::Delivered, &deltas).await? {
+        return Err(refused("deliver-more-than-ordered"));
     }
     let lines = child_lines(&stocked, &picked, &did);
     let mut row = child_row(&order, DocKind::Delivery, &did, &c, actor, &now);
@@ -1408,20 +1411,23 @@ pub async fn deliver_order(app: &App, actor: &Actor, id: &str, input: &PartIn) -
     row.number = Some(rows::take_number(&mut tx, "delivery", c.pos).await?);
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;
+    let mut moves = Vec::with_capacity(lines.len());
     for l in by_product(lines.iter()) {
         let Some(p) = &l.product_id else { continue };
         let mut m = new_move(actor, p, &wh, -l.quantity, "delivery", None, l);
         // The reservation was made in the order's warehouse: released with the move when
         // the goods leave from there, separately when they leave from another.
         let same = from_wh.as_deref() == Some(wh.as_str());
-        let balance = rows::apply_move(&mut tx, &mut m, if same { -l.quantity } else { 0 }).await?;
-        if balance < 0 && !c.allow_negative {
+        m.balance = rows::move_level(&mut tx, p, &wh, -l.quantity, if same { -l.quantity } else { 0 }).await?;
+        if m.balance < 0 && !c.allow_negative {
             return Err(refused("stock-insufficient"));
         }
         if let (Some(res_wh), false) = (&from_wh, same) {
             rows::reserve(&mut tx, p, res_wh, -l.quantity).await?;
         }
+        moves.push(m);
     }
+    rows::insert_moves(&mut tx, &moves).await?;
     let doc = fresh(row, lines, Vec::new(), c.d);
     audit_doc(&mut tx, actor, "post", None, &doc).await?;
     commit(tx).await?;

@@ -394,3 +394,46 @@ async fn the_stock_policy_and_point_of_sale_are_the_business_s_choice() {
         db.cleanup().await;
     }
 }
+
+/// Two draft invoices for what was delivered once: the first to be posted takes it, the
+/// second is refused when posted and keeps no number.
+#[tokio::test]
+async fn what_was_delivered_is_invoiced_once() {
+    for db in databases().await {
+        let (app, a, label) = (&db.app, admin(), db.label);
+        let f = fixture(app, None).await;
+        st::adjust(
+            app,
+            &a,
+            &AdjustmentIn {
+                product_id: Some(f.goods.clone()),
+                quantity: Some("5".into()),
+                reason: Some("inicial".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect(label);
+        let input = DocumentIn {
+            customer_id: Some(f.customer.clone()),
+            lines: Some(vec![line(&f.goods, "2")]),
+            confirm: Some(true),
+            ..Default::default()
+        };
+        let order = s::create_document(app, &a, DocKind::Order, &input).await.expect(label);
+        assert_eq!(order.status, "confirmed");
+        s::deliver_order(app, &a, &order.id, &PartIn::default()).await.expect(label);
+        let first = s::invoice_order(app, &a, &order.id, &PartIn::default()).await.expect(label);
+        let second = s::invoice_order(app, &a, &order.id, &PartIn::default()).await.expect(label);
+        s::transition(app, &a, DocKind::Invoice, &first.id, Transition::Post, &TransitionIn::default()).await.expect(label);
+        assert_eq!(
+            refused(s::transition(app, &a, DocKind::Invoice, &second.id, Transition::Post, &TransitionIn::default()).await),
+            "invoice-more-than-delivered"
+        );
+        let second = s::get_document(app, &a, DocKind::Invoice, &second.id).await.expect(label);
+        assert_eq!((second.status.as_str(), second.number.as_deref()), ("draft", None), "{label}");
+        let order = s::get_document(app, &a, DocKind::Order, &order.id).await.expect(label);
+        assert_eq!(order.lines[0].invoiced, "2", "{label}");
+        db.cleanup().await;
+    }
+}

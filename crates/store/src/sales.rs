@@ -306,31 +306,40 @@ pub enum Progress {
     Credited,
 }
 
-/// Adds `delta` to an order line's delivered or invoiced quantity if the result stays
-/// within its bound; returns whether it did.
-pub async fn advance_line(conn: &mut Conn, line_id: &str, which: Progress, delta: i64) -> Result<bool, StoreError> {
+/// Adds each `(line, delta)` to its line's delivered, invoiced or credited quantity, in
+/// one statement, if every result stays within its bound; returns whether all did (when
+/// one does not, the caller refuses and the transaction is rolled back).
+pub async fn advance_lines(conn: &mut Conn, which: Progress, deltas: &[(&str, i64)]) -> Result<bool, StoreError> {
+    if deltas.is_empty() {
+        return Ok(true);
+    }
     let (col, bound) = match which {
         Progress::Delivered => ("delivered", "quantity"),
         Progress::InvoicedOfDelivered => ("invoiced", "delivered"),
         Progress::InvoicedOfOrdered => ("invoiced", "quantity"),
         Progress::Credited => ("credited", "quantity"),
     };
-    let sql =
-        format!("UPDATE document_lines SET {col} = {col} + $1 WHERE id = $2 AND {col} + $1 >= 0 AND {col} + $1 <= {bound} RETURNING id");
-    Ok(sqlx::query_as::<_, (String,)>(&sql).bind(delta).bind(line_id).fetch_optional(conn).await?.is_some())
+    let case: String = (0..deltas.len()).map(|i| format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2)).collect();
+    let ids: Vec<String> = (0..deltas.len()).map(|i| format!("${}", 2 * i + 1)).collect();
+    let sql = format!(
+        "UPDATE document_lines SET {col} = {col} + (CASE id{case} END) WHERE id IN ({}) \
+         AND {col} + (CASE id{case} END) >= 0 AND {col} + (CASE id{case} END) <= {bound} RETURNING id",
+        ids.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String,)>(&sql);
+    for (id, delta) in deltas {
+        q = q.bind(*id).bind(*delta);
+    }
+    Ok(q.fetch_all(conn).await?.len() == deltas.len())
 }
 
-/// Takes the next number of `kind` at `point_of_sale`, inside the caller's transaction.
+/// Takes the next number of `kind` at `point_of_sale`, inside the caller's transaction:
+/// one upsert that creates the sequence at 1 or moves it on, and locks its row until the
+/// transaction ends.
 pub async fn take_number(conn: &mut Conn, kind: &str, point_of_sale: i64) -> Result<i64, StoreError> {
-    sqlx::query(
-        "INSERT INTO doc_sequences (kind, point_of_sale, next_number) VALUES ($1, $2, 1) ON CONFLICT (kind, point_of_sale) DO NOTHING",
-    )
-    .bind(kind)
-    .bind(point_of_sale)
-    .execute(&mut *conn)
-    .await?;
     let (n,): (i64,) = sqlx::query_as(
-        "UPDATE doc_sequences SET next_number = next_number + 1 WHERE kind = $1 AND point_of_sale = $2 RETURNING next_number - 1",
+        "INSERT INTO doc_sequences (kind, point_of_sale, next_number) VALUES ($1, $2, 2) \
+         ON CONFLICT (kind, point_of_sale) DO UPDATE SET next_number = doc_sequences.next_number + 1 RETURNING next_number - 1",
     )
     .bind(kind)
     .bind(point_of_sale)
@@ -520,42 +529,59 @@ pub struct LevelRow {
     pub reserved: i64,
 }
 
-/// Records a move and brings the level up to date, in one statement each: returns the
-/// balance after it. `reserved` changes what confirmed orders hold in the same update (a
-/// delivery takes goods out and releases their reservation at once). The level row stays
-/// locked until the transaction ends, so concurrent moves of one article in one warehouse
-/// queue and each sees the balance the previous one left.
-pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow, reserved: i64) -> Result<i64, StoreError> {
+/// Moves an article's level in a warehouse by `quantity` on hand and `reserved`, creating
+/// the level when it is the first move: returns the balance on hand after it. The row
+/// stays locked until the transaction ends, so concurrent moves of one article in one
+/// warehouse queue and each sees the balance the previous one left.
+pub async fn move_level(conn: &mut Conn, product_id: &str, warehouse_id: &str, quantity: i64, reserved: i64) -> Result<i64, StoreError> {
     let (balance,): (i64,) = sqlx::query_as(
         "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, \
          reserved = stock_levels.reserved + excluded.reserved RETURNING on_hand",
     )
-    .bind(&m.product_id)
-    .bind(&m.warehouse_id)
-    .bind(m.quantity)
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(quantity)
     .bind(reserved)
-    .fetch_one(&mut *conn)
-    .await?;
-    m.balance = balance;
-    sqlx::query(
-        "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&m.id)
-    .bind(&m.product_id)
-    .bind(&m.warehouse_id)
-    .bind(m.quantity)
-    .bind(&m.kind)
-    .bind(&m.reason)
-    .bind(&m.document_id)
-    .bind(&m.line_id)
-    .bind(m.balance)
-    .bind(&m.at)
-    .bind(&m.created_by)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(balance)
+}
+
+/// Records moves (their levels already moved by [`move_level`]) in one statement.
+pub async fn insert_moves(conn: &mut Conn, moves: &[MoveRow]) -> Result<(), StoreError> {
+    const WIDTH: usize = 11;
+    for part in moves.chunks(crate::master::max_params(conn) / WIDTH) {
+        let sql = format!(
+            "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by) VALUES {}",
+            values_list(conn, part.len(), WIDTH)
+        );
+        let mut q = sqlx::query_with(&sql, reserved(part.len() * WIDTH));
+        for m in part {
+            q = q
+                .bind(&m.id)
+                .bind(&m.product_id)
+                .bind(&m.warehouse_id)
+                .bind(m.quantity)
+                .bind(&m.kind)
+                .bind(&m.reason)
+                .bind(&m.document_id)
+                .bind(&m.line_id)
+                .bind(m.balance)
+                .bind(&m.at)
+                .bind(&m.created_by);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Records one move and brings its level up to date; returns the balance after it.
+/// `reserved` changes what confirmed orders hold in the same update.
+pub async fn apply_move(conn: &mut Conn, m: &mut MoveRow, reserved: i64) -> Result<i64, StoreError> {
+    m.balance = move_level(conn, &m.product_id, &m.warehouse_id, m.quantity, reserved).await?;
+    insert_moves(conn, std::slice::from_ref(m)).await?;
+    Ok(m.balance)
 }
 
 /// Changes what confirmed orders reserve of an article in a warehouse.
@@ -572,9 +598,14 @@ pub async fn reserve(conn: &mut Conn, product_id: &str, warehouse_id: &str, delt
     Ok(())
 }
 
-/// Several settings at once: `(key, value)` for those that are set.
+/// Several settings at once, and the company's currency decimals as
+/// `company.currency_decimals`: `(key, value)` for those that are set.
 pub async fn settings_of(conn: &mut Conn, keys: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
-    let sql = format!("SELECT key, value FROM settings WHERE key IN ({})", placeholders(conn, 1, keys.len()));
+    let sql = format!(
+        "SELECT key, value FROM settings WHERE key IN ({}) \
+         UNION ALL SELECT 'company.currency_decimals', CAST(currency_decimals AS TEXT) FROM company WHERE id = 1",
+        placeholders(conn, 1, keys.len())
+    );
     let mut q = sqlx::query_as::<_, (String, String)>(&sql);
     for k in keys {
         q = q.bind(*k);
