@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod indicators;
 pub mod logo;
 pub mod mail;
 pub mod master;

@@ -433,6 +433,30 @@ pub async fn owed(conn: &mut Conn, party_id: &str) -> Result<i64, StoreError> {
     Ok(owed.unwrap_or(0))
 }
 
+/// Confirmed and closed orders issued from `from` to `to` (YYYY-MM-DD, inclusive).
+pub async fn orders_between(conn: &mut Conn, from: &str, to: &str) -> Result<Vec<DocumentRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE kind = 'order' AND status IN ('confirmed', 'done') \
+         AND issue_date >= $1 AND issue_date <= $2 ORDER BY issue_date, id"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Goods in the catalogue (not archived) and how many of them have nothing available in
+/// any warehouse right now.
+pub async fn stock_outs(conn: &mut Conn) -> Result<(u32, u32), StoreError> {
+    let (all, out): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(SUM(CASE WHEN COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l WHERE l.product_id = p.id), 0) <= 0 \
+         THEN 1 ELSE 0 END) AS BIGINT) FROM products p WHERE p.kind <> 'service' AND p.archived_at IS NULL",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((u32::try_from(all).unwrap_or(0), u32::try_from(out.unwrap_or(0)).unwrap_or(0)))
+}
+
 /// A customer's confirmed orders (what they have on order).
 pub async fn confirmed_orders(conn: &mut Conn, party_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
     Ok(sqlx::query_as(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE party_id = $1 AND kind = 'order' AND status = 'confirmed'"))

@@ -286,6 +286,14 @@ async fn stats_h(
     r.map(Json).map_err(f)
 }
 
+async fn logistics_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    ApiQuery(p): ApiQuery<app::stats::StatsParams>,
+) -> ApiResult<app::indicators::Logistics> {
+    app::indicators::logistics(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
+}
+
 async fn compare_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<app::stats::StatsParams>) -> ApiResult<Comparison> {
     app::stats::compare(&st.app, &a.actor, &p)
         .await
@@ -323,6 +331,7 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/customers/{id}/statement", get(statement_h))
         .route("/customers/{id}/statement/pdf", get(statement_pdf_h))
         .route("/stats/sales/compare", get(compare_h))
+        .route("/stats/logistics", get(logistics_h))
         .route("/settings/sales", get(settings_h).patch(settings_update_h))
         .route("/stats/sales/{by}", get(stats_h))
 }

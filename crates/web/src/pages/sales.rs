@@ -1777,6 +1777,33 @@ async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Ha
     if let Some(sp) = &sellers {
         sections.push(stat_section(t, "report-by-salesperson", "nav-salespeople", sp, false, |k| format!("/salespeople/{k}")));
     }
+    if let Ok(lg) = app::indicators::logistics(&st.app, u.actor(), &params).await {
+        let show = |v: Option<f64>, unit: &str| {
+            v.map(|x| format!("{} {unit}", format_decimal(&format!("{x:.1}"), &t.locale))).unwrap_or_else(|| "—".into())
+        };
+        let rows = [
+            ("ind-on-time", show(lg.on_time, "%")),
+            ("ind-in-full-quantity", show(lg.in_full_quantity, "%")),
+            ("ind-in-full-lines", show(lg.in_full_lines, "%")),
+            ("ind-complete-orders", show(lg.complete_orders, "%")),
+            ("ind-otif", show(lg.otif, "%")),
+            ("ind-perfect-orders", show(lg.perfect_orders, "%")),
+            ("ind-lead-time", show(lg.average_lead_time_days, &t.t("print-days"))),
+            ("ind-invoice-errors", show(lg.invoice_errors, "%")),
+            ("ind-returns", show(lg.returns, "%")),
+            ("ind-out-of-stock", show(lg.out_of_stock, "%")),
+        ]
+        .into_iter()
+        .map(|(k, v)| Row { cells: vec![t.t(k), v], href: String::new(), archived: false, total: false })
+        .collect();
+        sections.push(Section {
+            title: format!("{} ({} {})", t.t("ind-title"), lg.orders, t.t("nav-orders").to_lowercase()),
+            columns: vec![t.t("ind-indicator"), t.t("ind-value")],
+            rows,
+            action: None,
+            num_from: 1,
+        });
+    }
     let groups = ["day", "week", "month", "year"].iter().map(|g| (g.to_string(), t.t(&format!("group-{g}")))).collect();
     let page = ReportPage {
         from: by_period.from.clone(),
