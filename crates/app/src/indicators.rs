@@ -151,3 +151,43 @@ pub async fn logistics(app: &App, actor: &Actor, params: &StatsParams) -> AppRes
         logistic_costs_to_sales: None,
     })
 }
+
+/// One cohort: the customers whose first purchase fell in a month, and how many of them
+/// bought again in each month after.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cohort {
+    /// `YYYY-MM` of the first purchase.
+    pub cohort: String,
+    pub customers: u64,
+    /// Percentage of the cohort that bought in month 0, 1, 2… after (month 0 is 100).
+    pub retained: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cohorts {
+    pub as_of: String,
+    pub items: Vec<Cohort>,
+}
+
+/// Retention by cohort of first purchase (posted invoices), up to `to`, for up to 12
+/// months after; cohorts whose first month is before `from` are left out.
+pub async fn cohorts(app: &App, actor: &Actor, params: &StatsParams) -> AppResult<Cohorts> {
+    actor.authorize(Action::Read, Resource::Invoices)?;
+    actor.authorize(Action::Read, Resource::Receipts)?;
+    let q = crate::stats::query(params, crate::clock::now().date())?;
+    let (from, to) = (crate::sales::date_key(q.from), crate::sales::date_key(q.to));
+    let mut conn = app.db.reader().await?;
+    let purchases: Vec<(String, Date)> =
+        rows::purchases_until(&mut conn, &to).await?.into_iter().filter_map(|(p, d)| date(&d).map(|d| (p, d))).collect();
+    let first_month = &from[..7];
+    let items = analytics::retention::cohorts(&purchases, q.to, 12)
+        .into_iter()
+        .filter(|c| c.cohort.as_str() >= first_month)
+        .map(|c| Cohort {
+            cohort: c.cohort,
+            customers: c.size,
+            retained: c.cells.iter().map(|cell| (cell.share * 1000.0).round() / 10.0).collect(),
+        })
+        .collect();
+    Ok(Cohorts { as_of: to, items })
+}

@@ -128,3 +128,61 @@ async fn on_time_in_full_returns_and_invoice_errors_of_a_month() {
         db.cleanup().await;
     }
 }
+
+/// Cohorts of first purchase: two customers start in January, one buys again in March;
+/// one starts in February.
+#[tokio::test]
+async fn retention_by_cohort_of_first_purchase() {
+    for db in databases().await {
+        let (app, a, label) = (&db.app, Actor::system("test"), db.label);
+        let service = m::save_product(
+            app,
+            &a,
+            None,
+            &ProductIn {
+                code: Some("S1".into()),
+                name: Some("Servicio".into()),
+                kind: Some("service".into()),
+                unit: Some("h".into()),
+                sale_price: Some("10".into()),
+                cost: Some("1".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect(label);
+        let mut ids = Vec::new();
+        for n in ["Uno", "Dos", "Tres"] {
+            ids.push(
+                m::create_party(app, &a, PartyRole::Customer, &PartyIn { name: Some(n.into()), ..Default::default() })
+                    .await
+                    .expect(label)
+                    .id,
+            );
+        }
+        for (c, d) in [(0, "2026-01-10"), (1, "2026-01-20"), (0, "2026-03-05"), (2, "2026-02-14")] {
+            let inv = s::create_document(
+                app,
+                &a,
+                DocKind::Invoice,
+                &DocumentIn {
+                    customer_id: Some(ids[c].clone()),
+                    issue_date: Some(d.into()),
+                    lines: Some(vec![LineIn { product_id: Some(service.id.clone()), quantity: Some("1".into()), ..Default::default() }]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect(label);
+            s::transition(app, &a, DocKind::Invoice, &inv.id, Transition::Post, &TransitionIn::default()).await.expect(label);
+        }
+        let p = StatsParams { from: Some("2026-01-01".into()), to: Some("2026-04-30".into()), ..Default::default() };
+        let r = app::indicators::cohorts(app, &a, &p).await.expect(label);
+        assert_eq!(r.items.len(), 2, "{label}");
+        assert_eq!((r.items[0].cohort.as_str(), r.items[0].customers), ("2026-01", 2));
+        assert_eq!(r.items[0].retained, vec![100.0, 0.0, 50.0, 0.0], "{label}: Jan, Feb, Mar, Apr");
+        assert_eq!((r.items[1].cohort.as_str(), r.items[1].customers), ("2026-02", 1));
+        assert_eq!(r.items[1].retained, vec![100.0, 0.0, 0.0], "{label}");
+        db.cleanup().await;
+    }
+}

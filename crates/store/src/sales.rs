@@ -445,6 +445,15 @@ pub async fn orders_between(conn: &mut Conn, from: &str, to: &str) -> Result<Vec
     .await?)
 }
 
+/// Every posted invoice's customer and date up to `to` (YYYY-MM-DD): the purchases that
+/// retention is measured on.
+pub async fn purchases_until(conn: &mut Conn, to: &str) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT party_id, issue_date FROM documents WHERE kind = 'invoice' AND status = 'posted' AND issue_date <= $1")
+        .bind(to)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// Goods in the catalogue (not archived) and how many of them have nothing available in
 /// any warehouse right now.
 pub async fn stock_outs(conn: &mut Conn) -> Result<(u32, u32), StoreError> {

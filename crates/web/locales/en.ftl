@@ -514,3 +514,6 @@ ind-lead-time = Average lead time
 ind-invoice-errors = Corrected invoices
 ind-returns = Returns
 ind-out-of-stock = Articles out of stock
+cohort-title = Retention by month of first purchase (share of each group buying again, month by month)
+cohort-month = First purchase
+cohort-customers = Customers

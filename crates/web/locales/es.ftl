@@ -514,3 +514,6 @@ ind-lead-time = Tiempo medio de entrega
 ind-invoice-errors = Facturas corregidas
 ind-returns = Devoluciones
 ind-out-of-stock = Artículos sin stock
+cohort-title = Retención por mes de primera compra (qué parte de cada grupo volvió a comprar, mes a mes)
+cohort-month = Primera compra
+cohort-customers = Clientes

@@ -294,6 +294,14 @@ async fn logistics_h(
     app::indicators::logistics(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
 }
 
+async fn cohorts_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    ApiQuery(p): ApiQuery<app::stats::StatsParams>,
+) -> ApiResult<app::indicators::Cohorts> {
+    app::indicators::cohorts(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
+}
+
 async fn compare_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<app::stats::StatsParams>) -> ApiResult<Comparison> {
     app::stats::compare(&st.app, &a.actor, &p)
         .await
@@ -332,6 +340,7 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/customers/{id}/statement/pdf", get(statement_pdf_h))
         .route("/stats/sales/compare", get(compare_h))
         .route("/stats/logistics", get(logistics_h))
+        .route("/stats/cohorts", get(cohorts_h))
         .route("/settings/sales", get(settings_h).patch(settings_update_h))
         .route("/stats/sales/{by}", get(stats_h))
 }

@@ -1804,6 +1804,23 @@ async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Ha
             num_from: 1,
         });
     }
+    if let Ok(c) = app::indicators::cohorts(&st.app, u.actor(), &params).await {
+        let months = c.items.iter().map(|i| i.retained.len()).max().unwrap_or(0);
+        let mut columns = vec![t.t("cohort-month"), t.t("cohort-customers")];
+        columns.extend((0..months).map(|m| format!("+{m}")));
+        let rows = c
+            .items
+            .iter()
+            .map(|i| {
+                let mut cells = vec![i.cohort.clone(), i.customers.to_string()];
+                cells.extend((0..months).map(|m| {
+                    i.retained.get(m).map(|v| format!("{} %", format_decimal(&format!("{v:.0}"), &t.locale))).unwrap_or_default()
+                }));
+                Row { cells, href: String::new(), archived: false, total: false }
+            })
+            .collect();
+        sections.push(Section { title: t.t("cohort-title"), columns, rows, action: None, num_from: 1 });
+    }
     let groups = ["day", "week", "month", "year"].iter().map(|g| (g.to_string(), t.t(&format!("group-{g}")))).collect();
     let page = ReportPage {
         from: by_period.from.clone(),
