@@ -191,3 +191,64 @@ pub async fn cohorts(app: &App, actor: &Actor, params: &StatsParams) -> AppResul
         .collect();
     Ok(Cohorts { as_of: to, items })
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecencyRow {
+    /// Days since the last purchase: `0-30`, `31-60`, …, `>365`.
+    pub days: String,
+    pub customers: u64,
+    /// Percentage of the customers who ever bought.
+    pub percent: Option<f64>,
+}
+
+/// Who keeps buying: churn from the period before to this one, how long since each
+/// customer last bought, and how many quotes became orders.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Retention {
+    pub from: String,
+    pub to: String,
+    /// Customers who bought in the same number of days just before `from`.
+    pub active_before: u64,
+    /// Of those, the ones who bought again from `from` to `to`.
+    pub retained: u64,
+    /// Percentage of `active_before` who did not buy again.
+    pub churn: Option<f64>,
+    /// As of `to`.
+    pub recency: Vec<RecencyRow>,
+    /// Quotes sent (or answered) in the period.
+    pub quotes: i64,
+    /// Percentage of them accepted (converted into orders).
+    pub quote_to_order: Option<f64>,
+}
+
+/// Churn, recency and quote conversion for a period (posted invoices are purchases).
+pub async fn retention(app: &App, actor: &Actor, params: &StatsParams) -> AppResult<Retention> {
+    actor.authorize(Action::Read, Resource::Invoices)?;
+    actor.authorize(Action::Read, Resource::Receipts)?;
+    let q = crate::stats::query(params, crate::clock::now().date())?;
+    let (from, to) = (crate::sales::date_key(q.from), crate::sales::date_key(q.to));
+    let internal = |e: analytics::AnalyticsError| crate::AppError::Internal(e.to_string());
+    let mut conn = app.db.reader().await?;
+    let purchases: Vec<(String, Date)> =
+        rows::purchases_until(&mut conn, &to).await?.into_iter().filter_map(|(p, d)| date(&d).map(|d| (p, d))).collect();
+    let current = analytics::retention::DateRange::new(q.from, q.to).map_err(internal)?;
+    let churn = match crate::stats::previous(q.from, q.to) {
+        Some((a, b)) => {
+            Some(analytics::retention::churn(&purchases, analytics::retention::DateRange::new(a, b).map_err(internal)?, current))
+        }
+        None => None,
+    };
+    let recency =
+        analytics::retention::recency_distribution(&purchases, q.to, &analytics::retention::DEFAULT_RECENCY_EDGES).map_err(internal)?;
+    let (quotes, accepted) = rows::quote_conversion(&mut conn, &from, &to).await?;
+    Ok(Retention {
+        from,
+        to,
+        active_before: churn.as_ref().map(|c| c.active_previous).unwrap_or(0),
+        retained: churn.as_ref().map(|c| c.retained).unwrap_or(0),
+        churn: pct(churn.and_then(|c| c.rate)),
+        recency: recency.buckets.into_iter().map(|b| RecencyRow { days: b.label, customers: b.customers, percent: pct(b.share) }).collect(),
+        quotes,
+        quote_to_order: pct(analytics::retention::quote_to_order(u64::try_from(quotes).unwrap_or(0), u64::try_from(accepted).unwrap_or(0))),
+    })
+}

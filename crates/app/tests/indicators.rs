@@ -183,6 +183,35 @@ async fn retention_by_cohort_of_first_purchase() {
         assert_eq!(r.items[0].retained, vec![100.0, 0.0, 50.0, 0.0], "{label}: Jan, Feb, Mar, Apr");
         assert_eq!((r.items[1].cohort.as_str(), r.items[1].customers), ("2026-02", 1));
         assert_eq!(r.items[1].retained, vec![100.0, 0.0, 0.0], "{label}");
+
+        // Two quotes answered in the period, one became an order.
+        for convert in [false, true] {
+            let qd = s::create_document(
+                app,
+                &a,
+                DocKind::Quote,
+                &DocumentIn {
+                    customer_id: Some(ids[1].clone()),
+                    issue_date: Some("2026-02-01".into()),
+                    lines: Some(vec![LineIn { product_id: Some(service.id.clone()), quantity: Some("1".into()), ..Default::default() }]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect(label);
+            s::transition(app, &a, DocKind::Quote, &qd.id, Transition::Send, &TransitionIn::default()).await.expect(label);
+            if convert {
+                s::convert_quote(app, &a, &qd.id).await.expect(label);
+            }
+        }
+        // Jan 15 – Mar 10 (55 days) against Nov 21 – Jan 14: Uno bought before (Jan 10) and
+        // again (Mar 5), so nobody was lost. As of Mar 10: Uno 5 days, Tres 24, Dos 49.
+        let p = StatsParams { from: Some("2026-01-15".into()), to: Some("2026-03-10".into()), ..Default::default() };
+        let r = app::indicators::retention(app, &a, &p).await.expect(label);
+        assert_eq!((r.active_before, r.retained, r.churn), (1, 1, Some(0.0)), "{label}");
+        assert_eq!((r.recency[0].days.as_str(), r.recency[0].customers, r.recency[0].percent), ("0-30", 2, Some(66.7)), "{label}");
+        assert_eq!((r.recency[1].days.as_str(), r.recency[1].customers), ("31-60", 1), "{label}");
+        assert_eq!((r.quotes, r.quote_to_order), (2, Some(50.0)), "{label}");
         db.cleanup().await;
     }
 }

@@ -454,6 +454,19 @@ pub async fn purchases_until(conn: &mut Conn, to: &str) -> Result<Vec<(String, S
         .await?)
 }
 
+/// Quotes that left draft from `from` to `to`, and how many of them became orders.
+pub async fn quote_conversion(conn: &mut Conn, from: &str, to: &str) -> Result<(i64, i64), StoreError> {
+    let (sent, accepted): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(SUM(CASE WHEN status = 'accepted' THEN 1 ELSE 0 END) AS BIGINT) FROM documents \
+         WHERE kind = 'quote' AND status IN ('sent', 'accepted', 'rejected') AND issue_date >= $1 AND issue_date <= $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(conn)
+    .await?;
+    Ok((sent, accepted.unwrap_or(0)))
+}
+
 /// Goods in the catalogue (not archived) and how many of them have nothing available in
 /// any warehouse right now.
 pub async fn stock_outs(conn: &mut Conn) -> Result<(u32, u32), StoreError> {

@@ -638,6 +638,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
     );
     schema!(st::Warehouse, st::WarehouseIn, st::StockLevel, st::StockMove, st::AdjustmentIn, sa::Levels, sa::Warehouses, sa::Chain);
     schema!(app::indicators::Logistics, app::indicators::ReturnCause, app::indicators::Cohorts, app::indicators::Cohort);
+    schema!(app::indicators::Retention, app::indicators::RecencyRow);
     schema!(app::stats::Stats, app::stats::StatRow, sa::Comparison, s::EmailIn, s::EmailSent, st::SalesSettings, st::SalesSettingsIn);
     schema!(
         app::receivables::Ageing,

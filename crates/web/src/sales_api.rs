@@ -302,6 +302,14 @@ async fn cohorts_h(
     app::indicators::cohorts(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
 }
 
+async fn retention_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    ApiQuery(p): ApiQuery<app::stats::StatsParams>,
+) -> ApiResult<app::indicators::Retention> {
+    app::indicators::retention(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
+}
+
 async fn compare_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<app::stats::StatsParams>) -> ApiResult<Comparison> {
     app::stats::compare(&st.app, &a.actor, &p)
         .await
@@ -341,6 +349,7 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/stats/sales/compare", get(compare_h))
         .route("/stats/logistics", get(logistics_h))
         .route("/stats/cohorts", get(cohorts_h))
+        .route("/stats/retention", get(retention_h))
         .route("/settings/sales", get(settings_h).patch(settings_update_h))
         .route("/stats/sales/{by}", get(stats_h))
 }

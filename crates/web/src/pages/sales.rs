@@ -1804,6 +1804,42 @@ async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Ha
             num_from: 1,
         });
     }
+    if let Ok(r) = app::indicators::retention(&st.app, u.actor(), &params).await {
+        let pct = |v: Option<f64>| v.map(|x| format!("{} %", format_decimal(&format!("{x:.1}"), &t.locale))).unwrap_or_else(|| "—".into());
+        let mut rows = vec![
+            Row { cells: vec![t.t("ret-churn"), pct(r.churn)], href: String::new(), archived: false, total: false },
+            Row {
+                cells: vec![t.t("ret-retained"), format!("{} / {}", r.retained, r.active_before)],
+                href: String::new(),
+                archived: false,
+                total: false,
+            },
+            Row {
+                cells: vec![t.t("ret-quotes"), format!("{} ({})", pct(r.quote_to_order), r.quotes)],
+                href: String::new(),
+                archived: false,
+                total: false,
+            },
+        ];
+        for b in &r.recency {
+            rows.push(Row {
+                cells: vec![
+                    format!("{} {} {}", t.t("ret-recency"), b.days, t.t("print-days")),
+                    format!("{} ({})", b.customers, pct(b.percent)),
+                ],
+                href: String::new(),
+                archived: false,
+                total: false,
+            });
+        }
+        sections.push(Section {
+            title: t.t("ret-title"),
+            columns: vec![t.t("ind-indicator"), t.t("ind-value")],
+            rows,
+            action: None,
+            num_from: 1,
+        });
+    }
     if let Ok(c) = app::indicators::cohorts(&st.app, u.actor(), &params).await {
         let months = c.items.iter().map(|i| i.retained.len()).max().unwrap_or(0);
         let mut columns = vec![t.t("cohort-month"), t.t("cohort-customers")];
