@@ -249,6 +249,27 @@ pub async fn orders_paid(conn: &mut Conn, order_ids: &[String]) -> Result<Vec<St
     Ok(q.fetch_all(conn).await?.into_iter().map(|r| r.0).collect())
 }
 
+/// The lines of several documents at once, in each document's order.
+pub async fn lines_of_many(conn: &mut Conn, document_ids: &[String]) -> Result<Vec<LineRow>, StoreError> {
+    if document_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT * FROM document_lines WHERE document_id IN ({}) ORDER BY document_id, position",
+        placeholders(conn, 1, document_ids.len())
+    );
+    let mut q = sqlx::query_as::<_, LineRow>(&sql);
+    for id in document_ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// A customer's documents counted by kind.
+pub async fn count_by_kind(conn: &mut Conn, party_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as("SELECT kind, COUNT(*) FROM documents WHERE party_id = $1 GROUP BY kind").bind(party_id).fetch_all(conn).await?)
+}
+
 pub async fn insert_lines(conn: &mut Conn, lines: &[LineRow]) -> Result<(), StoreError> {
     if lines.is_empty() {
         return Ok(());

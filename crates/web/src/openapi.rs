@@ -47,6 +47,13 @@ fn with_errors(mut op: OperationBuilder, has_body: bool, has_id: bool) -> Operat
     op.security(SecurityRequirement::new("bearer", Vec::<String>::new()))
 }
 
+/// Bytes that are not JSON: an image, a PDF.
+fn binary() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
+}
+
 fn page_schema<T: ToSchema>() -> RefOr<Schema> {
     ObjectBuilder::new()
         .property("items", ArrayBuilder::new().items(reference::<T>()))
@@ -204,11 +211,6 @@ fn build() -> OpenApi {
         ))
         .response("200", ok(reference::<app::master::Company>()));
     paths.add_path_operation("/api/v1/company", vec![HttpMethod::Patch], with_errors(company_patch, true, false));
-    let binary = || {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
-    };
     let image = || Content::new(Some(binary()));
     let logo_get = OperationBuilder::new()
         .tag("company")
@@ -380,10 +382,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
             paths,
             Op {
                 has_id: true,
-                response: ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
-                    .into(),
+                response: binary().into(),
                 media: "application/pdf",
                 ..op(HttpMethod::Get, format!("{one}/pdf"), tag, format!("pdf_{name}"), "The printed document (application/pdf)".into())
             },
@@ -590,10 +589,7 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         paths,
         Op {
             has_id: true,
-            response: ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
-                .into(),
+            response: binary().into(),
             media: "application/pdf",
             ..op(
                 HttpMethod::Get,

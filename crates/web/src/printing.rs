@@ -122,7 +122,12 @@ where
 /// A document's PDF and the file name to give it.
 pub async fn document_pdf(st: &AppState, actor: &Actor, locale: &str, kind: DocKind, id: &str) -> AppResult<(String, Vec<u8>)> {
     let d = s::get_document(&st.app, actor, kind, id).await?;
-    let doc = print_document(st, actor, locale, &d).await?;
+    pdf_of(st, actor, locale, &d).await
+}
+
+/// The PDF of a document already read.
+async fn pdf_of(st: &AppState, actor: &Actor, locale: &str, d: &Document) -> AppResult<(String, Vec<u8>)> {
+    let doc = print_document(st, actor, locale, d).await?;
     let name = format!("{}-{}.pdf", doc.title, d.number.clone().unwrap_or_else(|| d.id.chars().take(8).collect())).replace(' ', "-");
     let pdf = render_pdf(st, move |p| p.document(&doc)).await?;
     Ok((name, pdf))
@@ -366,7 +371,7 @@ pub async fn email_document(
     let t = T { catalog: &st.i18n, locale };
     let d = s::get_document(&st.app, actor, kind, id).await?;
     let company = m::company(&st.app, actor).await?;
-    let (name, pdf) = document_pdf(st, actor, locale, kind, id).await?;
+    let (name, pdf) = pdf_of(st, actor, locale, &d).await?;
     let title = format!("{} {}", t.t(&format!("kind-{}", d.kind)), d.number.clone().unwrap_or_default());
     let subject = format!("{title} — {}", company.trade_name.clone().unwrap_or(company.legal_name.clone()));
     let text = format!("{} {title}.\n\n{}\n{}\n", t.t("mail-intro"), t.t("mail-regards"), company.legal_name);

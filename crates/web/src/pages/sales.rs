@@ -156,17 +156,9 @@ pub async fn customer_section(app: &app::App, actor: &app::Actor, tr: &Tr, c: &m
             rows.push(link(tr.t("statement-title"), money(tr, &stmt.balance), format!("/customers/{}/statement", c.id)));
         }
     }
-    for page in KIND_PAGES {
-        if actor.can(Action::Read, s::resource(page.kind)) {
-            let found = s::list_documents(
-                app,
-                actor,
-                page.kind,
-                &DocListParams { customer_id: Some(c.id.clone()), limit: Some(200), ..Default::default() },
-            )
-            .await;
-            let n = found.map(|p| if p.next_cursor.is_some() { "200+".to_string() } else { p.items.len().to_string() }).unwrap_or_default();
-            rows.push(link(tr.t(page.title), n, format!("{}?customer_id={}", page.base, c.id)));
+    for (kind, n) in s::document_counts(app, actor, &c.id).await.unwrap_or_default() {
+        if let Some(page) = KIND_PAGES.iter().find(|p| p.kind == kind) {
+            rows.push(link(tr.t(page.title), n.to_string(), format!("{}?customer_id={}", page.base, c.id)));
         }
     }
     for (kind, base, key) in [(DocKind::Quote, "/quotes", "quote-new"), (DocKind::Order, "/orders", "order-new")] {
@@ -449,32 +441,33 @@ async fn transition(
     }
 }
 
+/// A plain form of fields: shown again with the fields' messages and `error` (answered
+/// 422 then) until it is accepted.
+fn form_response(
+    l: Layout,
+    specs: Vec<FieldSpec>,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    error: Option<String>,
+    action: String,
+    cancel: String,
+) -> Response {
+    let fields = fields(&l.tr, specs, values, errors);
+    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FormPage { l, logo_card: false, has_logo: false, error, action, cancel, hidden: vec![], fields };
+    (status, render(&page)).into_response()
+}
+
 /// Over the credit limit, a manager is asked whether to let the order through.
 fn override_page(st: &AppState, u: &PageUser, page: &KindPage, id: &str) -> Response {
     let tr = u.tr(st);
     let l = layout(st, u, tr.t("credit-limit-title"), page.base);
-    let fields = vec![Field {
-        name: "override_credit_limit",
-        label: l.tr.t("field-override-credit-limit"),
-        kind: "checkbox",
-        value: String::new(),
-        error: None,
-        required: true,
-        wide: true,
-        options: vec![],
-        help: None,
-    }];
-    let page = FormPage {
-        l,
-        logo_card: false,
-        has_logo: false,
-        error: Some(tr.t("credit-limit-exceeded")),
-        action: format!("{}/{id}/do/confirm", page.base),
-        cancel: format!("{}/{id}", page.base),
-        hidden: vec![],
-        fields,
-    };
-    (StatusCode::CONFLICT, render(&page)).into_response()
+    let mut spec = super::req(super::f("override_credit_limit", "checkbox"));
+    spec.wide = true;
+    let (action, cancel) = (format!("{}/{id}/do/confirm", page.base), format!("{}/{id}", page.base));
+    let mut r = form_response(l, vec![spec], &HashMap::new(), &FieldErrors::new(), Some(tr.t("credit-limit-exceeded")), action, cancel);
+    *r.status_mut() = StatusCode::CONFLICT;
+    r
 }
 
 async fn convert(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
@@ -1278,19 +1271,7 @@ async fn adjust_form(st: &AppState, u: &PageUser, values: HashMap<String, String
         super::req(super::f("quantity", "text")),
         super::req(super::f("reason", "text")),
     ];
-    let fields = fields(&l.tr, specs, &values, &errors);
-    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = FormPage {
-        l,
-        logo_card: false,
-        has_logo: false,
-        error,
-        action: "/stock/adjust".into(),
-        cancel: "/stock".into(),
-        hidden: vec![],
-        fields,
-    };
-    (status, render(&page)).into_response()
+    form_response(l, specs, &values, &errors, error, "/stock/adjust".into(), "/stock".into())
 }
 
 async fn adjust_get(State(st): State<AppState>, u: PageUser) -> Response {
@@ -1339,19 +1320,7 @@ async fn settings_form(
     let tr = u.tr(st);
     let l = layout(st, u, tr.t("settings-sales"), "/stock");
     let specs = vec![super::f("allow_negative_stock", "checkbox"), super::f("point_of_sale", "number")];
-    let fields = fields(&l.tr, specs, &values, &errors);
-    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = FormPage {
-        l,
-        logo_card: false,
-        has_logo: false,
-        error,
-        action: "/settings/sales".into(),
-        cancel: "/stock".into(),
-        hidden: vec![],
-        fields,
-    };
-    (status, render(&page)).into_response()
+    form_response(l, specs, &values, &errors, error, "/settings/sales".into(), "/stock".into())
 }
 
 async fn settings_get(State(st): State<AppState>, u: PageUser) -> Response {
@@ -1400,19 +1369,7 @@ async fn warehouse_form(
     let tr = u.tr(st);
     let l = layout(st, u, tr.t("warehouse-new"), "/stock");
     let specs = vec![super::req(super::f("code", "text")), super::req(super::f("name", "text")), super::f("address", "text")];
-    let fields = fields(&l.tr, specs, &values, &errors);
-    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = FormPage {
-        l,
-        logo_card: false,
-        has_logo: false,
-        error,
-        action: "/warehouses/new".into(),
-        cancel: "/stock".into(),
-        hidden: vec![],
-        fields,
-    };
-    (status, render(&page)).into_response()
+    form_response(l, specs, &values, &errors, error, "/warehouses/new".into(), "/stock".into())
 }
 
 async fn warehouse_get(State(st): State<AppState>, u: PageUser) -> Response {
@@ -1600,19 +1557,7 @@ async fn email_form(
         values.insert("to".into(), email);
     }
     let specs = vec![super::req(super::f("to", "email")), super::f("subject", "text"), super::f("message", "textarea")];
-    let fields = fields(&l.tr, specs, &values, &errors);
-    let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let form = FormPage {
-        l,
-        logo_card: false,
-        has_logo: false,
-        error,
-        action: format!("{}/{id}/email", page.base),
-        cancel: format!("{}/{id}", page.base),
-        hidden: vec![],
-        fields,
-    };
-    (status, render(&form)).into_response()
+    form_response(l, specs, &values, &errors, error, format!("{}/{id}/email", page.base), format!("{}/{id}", page.base))
 }
 
 async fn email_post(st: AppState, u: PageUser, page: &'static KindPage, id: String, form: Vec<(String, String)>) -> Response {
@@ -1732,7 +1677,8 @@ async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Ha
         limit: Some(10),
     };
     let tr = u.tr(&st);
-    let (params, error) = match app::stats::by_period(&st.app, u.actor(), &params).await {
+    // The parameters are checked without a query; bad ones show the default period and why.
+    let (params, error) = match app::stats::query(&params, app::clock::now().date()) {
         Ok(_) => (params, None),
         Err(AppError::Invalid(e)) => (
             app::stats::StatsParams { limit: Some(10), ..Default::default() },
