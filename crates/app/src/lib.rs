@@ -5,7 +5,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod crm;
 pub mod demo;
+pub mod desk;
 pub mod indicators;
 pub mod logo;
 pub mod mail;

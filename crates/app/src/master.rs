@@ -49,11 +49,11 @@ pub fn page_size(params: &ListParams) -> AppResult<i64> {
     }
 }
 
-fn encode_cursor(name_norm: &str, id: &str) -> String {
+pub(crate) fn encode_cursor(name_norm: &str, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{name_norm}\u{1f}{id}"))
 }
 
-fn decode_cursor(c: &str) -> AppResult<(String, String)> {
+pub(crate) fn decode_cursor(c: &str) -> AppResult<(String, String)> {
     let bad = || AppError::Invalid(FieldErrors::single("cursor", "cursor-invalid"));
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;

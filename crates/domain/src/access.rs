@@ -50,6 +50,12 @@ pub enum Resource {
     PriceOverride,
     /// Confirming an order over the customer's credit limit.
     CreditOverride,
+    /// Interactions with customers (calls, e-mails, visits, notes) and their timeline.
+    Interactions,
+    /// Service-desk tickets (requests, complaints, claims) and their conversation.
+    Tickets,
+    /// Service-level policies and business-hours calendars.
+    ServiceLevels,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -98,7 +104,7 @@ impl Role {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 18] = [
+    pub const ALL: [Resource; 21] = [
         Resource::Customers,
         Resource::Suppliers,
         Resource::Contacts,
@@ -117,6 +123,9 @@ impl Resource {
         Resource::Stock,
         Resource::PriceOverride,
         Resource::CreditOverride,
+        Resource::Interactions,
+        Resource::Tickets,
+        Resource::ServiceLevels,
     ];
 }
 
@@ -146,6 +155,15 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
         (_, S::TaxRates) => R,
         // Only a manager (or the administrator) lets an order through over the credit limit.
         (_, S::CreditOverride) => NONE,
+        // Whoever serves customers reads the service levels; the manager sets them.
+        (FrontOffice | BackOffice, S::ServiceLevels) => R,
+        (_, S::ServiceLevels) => NONE,
+        // The front and back office work the desk; everyone who talks to customers logs
+        // what was said and may open a ticket for the desk.
+        (FrontOffice | BackOffice, S::Interactions | S::Tickets) => RCU,
+        (Salesperson | Billing, S::Interactions) => RCU,
+        (Salesperson | Billing, S::Tickets) => &[Action::Read, Action::Create],
+        (Marketing, S::Interactions | S::Tickets) => R,
 
         (Salesperson, S::Customers | S::Contacts) => RCU,
         (Salesperson, S::Products | S::Salespeople | S::Stock | S::Deliveries | S::Invoices) => R,

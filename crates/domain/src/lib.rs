@@ -2,10 +2,12 @@
 //! tested without a database, a clock or a network.
 
 pub mod access;
+pub mod desk;
 pub mod money;
 pub mod party;
 pub mod product;
 pub mod sales;
+pub mod sla;
 pub mod taxid;
 pub mod text;
 pub mod validation;

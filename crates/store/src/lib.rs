@@ -3,6 +3,7 @@
 //! the use cases read and write.
 
 pub mod audit;
+pub mod crm;
 pub mod files;
 pub mod master;
 pub mod migrate;

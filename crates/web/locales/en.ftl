@@ -522,3 +522,27 @@ ret-churn = Customers lost (bought in the period before, not in this one)
 ret-retained = Customers who bought again
 ret-quotes = Quotes converted into orders
 ret-recency = Last purchase
+
+## CRM and service desk
+contact-unknown = That contact does not exist or does not belong to the customer.
+value-invalid = Value not allowed.
+date-future = The date cannot be in the future.
+duration-invalid = Give minutes between 0 and 1440.
+ticket-unknown = That ticket does not exist or is not this customer's.
+document-unknown = That document does not exist or is not this customer's.
+sla-no-policy = No service level applies to this ticket; check the policies.
+ticket-move-invalid = That action does not fit the ticket's status.
+ticket-closed = The ticket is closed.
+rating-used = This rating was already recorded. Thank you!
+rating-invalid = Choose a rating from 1 to 5.
+user-inactive = That user is no longer active.
+calendar-unknown = That calendar does not exist.
+sla-hours-invalid = Invalid hours. Example: mon-fri 09:00-13:00,14:00-18:00; sat 09:00-13:00
+sla-hours-empty = The hours have no open time at all.
+sla-response-after-resolution = The first response cannot fall due after the resolution.
+sla-policy-builtin = The «immediate» and «deferred» policies cannot be archived.
+ticket-no-email = The ticket has no e-mail address; the reply was recorded but not sent.
+ticket-mail-footer = Reply to this message without changing the subject to continue the conversation.
+rating-mail-subject = How did we do?
+rating-mail-solved = Your request was solved.
+rating-mail-ask = It helps us a lot to know how we did. Rate us with one click (1 to 5):

@@ -522,3 +522,27 @@ ret-churn = Clientes perdidos (compraron en el período anterior y no en este)
 ret-retained = Clientes que volvieron a comprar
 ret-quotes = Presupuestos convertidos en pedidos
 ret-recency = Última compra hace
+
+## CRM and service desk
+contact-unknown = Ese contacto no existe o no pertenece al cliente.
+value-invalid = Valor no admitido.
+date-future = La fecha no puede estar en el futuro.
+duration-invalid = Indique minutos entre 0 y 1440.
+ticket-unknown = Ese caso no existe o no es de este cliente.
+document-unknown = Ese comprobante no existe o no es de este cliente.
+sla-no-policy = Ningún nivel de servicio corresponde a este caso; revise las políticas.
+ticket-move-invalid = Esa acción no corresponde al estado del caso.
+ticket-closed = El caso está cerrado.
+rating-used = Esta calificación ya fue registrada. ¡Gracias!
+rating-invalid = Elija una calificación de 1 a 5.
+user-inactive = Ese usuario está dado de baja.
+calendar-unknown = Ese calendario no existe.
+sla-hours-invalid = Horario inválido. Ejemplo: lun-vie 09:00-13:00,14:00-18:00; sáb 09:00-13:00
+sla-hours-empty = El horario no tiene ninguna hora de atención.
+sla-response-after-resolution = La primera respuesta no puede vencer después de la resolución.
+sla-policy-builtin = Las políticas «immediate» y «deferred» no se pueden archivar.
+ticket-no-email = El caso no tiene dirección de e-mail; la respuesta quedó registrada pero no se envió.
+ticket-mail-footer = Responda a este mensaje sin cambiar el asunto para continuar la conversación.
+rating-mail-subject = ¿Cómo lo atendimos?
+rating-mail-solved = Su caso fue resuelto.
+rating-mail-ask = Nos ayuda mucho saber cómo lo atendimos. Califíquenos con un clic (de 1 a 5):

@@ -381,5 +381,6 @@ pub fn router() -> Router<AppState> {
     r = crud::<TaxRates>(r);
     r = crud::<Users>(r);
     r = crate::sales_api::router(r);
+    r = crate::crm_api::router(r);
     r.fallback(not_found)
 }

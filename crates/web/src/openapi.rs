@@ -191,6 +191,7 @@ fn build() -> OpenApi {
     c = add_crud::<api::TaxRates>(&mut paths, c);
     c = add_crud::<api::Users>(&mut paths, c);
     c = add_sales(&mut paths, c);
+    c = add_crm(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -643,6 +644,235 @@ fn add_sales(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
         app::receivables::Statement,
         app::receivables::StatementEntry
     );
+    c.schemas_from_iter(schemas)
+}
+
+fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::crm_api::{self as ca, MOVES};
+    use app::crm as cr;
+    use app::desk as d;
+    let op = |method, path: &str, tag: &'static str, id: &str, summary: &str, response: RefOr<Schema>| Op {
+        method,
+        path: path.to_string(),
+        tag,
+        id: id.to_string(),
+        summary: summary.to_string(),
+        has_id: path.contains("{id}"),
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    let interaction = reference::<cr::Interaction>;
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<cr::InteractionIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/interactions",
+                "interactions",
+                "create_interaction",
+                "Log a call, e-mail, visit, chat, letter or note",
+                interaction(),
+            )
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/interactions/{id}", "interactions", "get_interaction", "One interaction", interaction()));
+    add_op(
+        paths,
+        Op {
+            params: cr::TimelineParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/customers/{id}/timeline",
+                "interactions",
+                "customer_timeline",
+                "Everything about a customer, newest first: interactions, documents and tickets",
+                page_schema::<cr::TimelineEntry>(),
+            )
+        },
+    );
+    let ticket = reference::<d::Ticket>;
+    add_op(
+        paths,
+        Op {
+            params: d::TicketParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/tickets",
+                "tickets",
+                "list_tickets",
+                "Tickets, newest first (or breached, soonest due first)",
+                page_schema::<d::Ticket>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::TicketIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/tickets",
+                "tickets",
+                "create_ticket",
+                "Open a request, complaint, claim, suggestion or praise",
+                ticket(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/tickets/{id}",
+            "tickets",
+            "get_ticket",
+            "A ticket with its conversation and history",
+            reference::<d::TicketDetail>(),
+        ),
+    );
+    add_op(
+        paths,
+        op(HttpMethod::Get, "/tickets/{id}/messages", "tickets", "ticket_messages", "A ticket's conversation", reference::<ca::Messages>()),
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::MessageIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/tickets/{id}/messages",
+                "tickets",
+                "add_ticket_message",
+                "Reply to the customer (by e-mail) or add an internal note",
+                reference::<d::TicketMessage>(),
+            )
+        },
+    );
+    for (name, _) in MOVES {
+        let path = format!("/tickets/{{id}}/{name}");
+        let summary = match *name {
+            "escalate" => "Pass to the back office under its service level (a note saying why is required)",
+            "solve" => "Solved: the customer gets a one-time rating link by e-mail",
+            "wait" => "Waiting for the customer: the service-level clock pauses",
+            _ => "Move the ticket along its life",
+        };
+        add_op(
+            paths,
+            Op {
+                body: Some((reference::<d::MoveIn>(), false)),
+                ..op(HttpMethod::Post, &path, "tickets", &format!("{name}_ticket"), summary, ticket())
+            },
+        );
+    }
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/sla-policies",
+            "service-levels",
+            "list_sla_policies",
+            "Service-level policies in the order they are tried",
+            reference::<ca::Policies>(),
+        ),
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::SlaPolicyIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/sla-policies",
+                "service-levels",
+                "create_sla_policy",
+                "Create a service-level policy",
+                reference::<d::SlaPolicy>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::SlaPolicyIn>(), true)),
+            ..op(
+                HttpMethod::Patch,
+                "/sla-policies/{id}",
+                "service-levels",
+                "update_sla_policy",
+                "Change or archive a policy",
+                reference::<d::SlaPolicy>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/business-calendars",
+            "service-levels",
+            "list_business_calendars",
+            "Business-hours calendars",
+            reference::<ca::Calendars>(),
+        ),
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::CalendarIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/business-calendars",
+                "service-levels",
+                "create_business_calendar",
+                "Create a calendar: hours and holidays",
+                reference::<d::BusinessCalendar>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<d::CalendarIn>(), true)),
+            ..op(
+                HttpMethod::Patch,
+                "/business-calendars/{id}",
+                "service-levels",
+                "update_business_calendar",
+                "Change a calendar",
+                reference::<d::BusinessCalendar>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: d::ComplianceParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/stats/service",
+                "service-levels",
+                "service_compliance",
+                "Tickets solved on time per team in a period",
+                reference::<ca::ComplianceReport>(),
+            )
+        },
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(cr::Interaction, cr::InteractionIn, cr::TimelineEntry);
+    schema!(d::Ticket, d::TicketIn, d::TicketDetail, d::TicketMessage, d::TicketEvent, d::Target, d::MessageIn, d::MoveIn);
+    schema!(d::SlaPolicy, d::SlaPolicyIn, d::BusinessCalendar, d::CalendarIn, d::Compliance);
+    schema!(ca::Messages, ca::Policies, ca::Calendars, ca::ComplianceReport);
     c.schemas_from_iter(schemas)
 }
 
