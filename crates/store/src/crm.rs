@@ -506,7 +506,7 @@ pub async fn messages(conn: &mut Conn, ticket_id: &str) -> Result<Vec<MessageRow
 /// resolution target.
 pub async fn compliance(conn: &mut Conn, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT team, COUNT(*), SUM(resolution_breached) FROM tickets WHERE solved_at >= $1 AND solved_at < $2 GROUP BY team ORDER BY team",
+        "SELECT team, COUNT(*), CAST(SUM(resolution_breached) AS BIGINT) FROM tickets WHERE solved_at >= $1 AND solved_at < $2 GROUP BY team ORDER BY team",
     )
     .bind(from)
     .bind(to)
