@@ -375,3 +375,83 @@ pub async fn timeline(app: &App, actor: &Actor, customer_id: &str, p: &TimelineP
         .collect();
     Ok(Page { items, next_cursor })
 }
+
+/// The setting: a customer without a posted invoice for this many days is inactive.
+pub const INACTIVE_AFTER_KEY: &str = "crm.inactive_after_days";
+pub const INACTIVE_AFTER_DEFAULT: i64 = 180;
+pub const LIFECYCLES: &[&str] = &["prospect", "active", "inactive"];
+
+async fn cutoff(conn: &mut store::Conn) -> AppResult<String> {
+    let days = store::sales::setting(conn, INACTIVE_AFTER_KEY).await?.and_then(|v| v.parse::<i64>().ok()).unwrap_or(INACTIVE_AFTER_DEFAULT);
+    Ok((clock::now().date() - time::Duration::days(days)).to_string())
+}
+
+/// After an invoice is posted or cancelled: its customer's lifecycle follows.
+pub(crate) async fn after_invoicing(conn: &mut store::Conn, doc: &store::sales::DocumentRow) -> AppResult<()> {
+    if doc.kind == "invoice" && matches!(doc.status.as_str(), "posted" | "cancelled") {
+        let cutoff = cutoff(conn).await?;
+        rows::refresh_lifecycles(conn, Some(&doc.party_id), &cutoff).await?;
+    }
+    Ok(())
+}
+
+/// Derives every customer's lifecycle again (the daily job, and after the threshold
+/// changes): customers slip into `inactive` as time passes without a purchase.
+pub async fn refresh_lifecycles(app: &App) -> AppResult<u64> {
+    let mut tx = app.db.begin().await?;
+    let cutoff = cutoff(&mut tx).await?;
+    let n = rows::refresh_lifecycles(&mut tx, None, &cutoff).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Lifecycle {
+    /// prospect | active | inactive
+    pub lifecycle: String,
+    /// Who set it by hand; none while it is derived from purchases.
+    pub set_by: Option<String>,
+    pub set_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleIn {
+    /// prospect | active | inactive; `null` gives it back to the derivation.
+    pub lifecycle: Option<String>,
+}
+
+pub async fn lifecycle(app: &App, actor: &Actor, customer_id: &str) -> AppResult<Lifecycle> {
+    actor.authorize(Action::Read, Resource::Customers)?;
+    let id = parse_id(customer_id)?;
+    let mut conn = app.db.reader().await?;
+    let (lifecycle, set_by, set_at) = rows::lifecycle_of(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
+    Ok(Lifecycle { lifecycle, set_by, set_at })
+}
+
+/// Sets a customer's lifecycle by hand (recorded in the audit), or clears the override.
+pub async fn set_lifecycle(app: &App, actor: &Actor, customer_id: &str, input: &LifecycleIn) -> AppResult<Lifecycle> {
+    actor.authorize(Action::Update, Resource::Customers)?;
+    let id = parse_id(customer_id)?;
+    let wanted = input.lifecycle.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if wanted.is_some_and(|l| !LIFECYCLES.contains(&l)) {
+        return Err(AppError::Invalid(FieldErrors::single("lifecycle", "value-invalid")));
+    }
+    let mut tx = app.db.begin().await?;
+    let (old, set_by, set_at) = rows::lifecycle_of(&mut tx, &id).await?.ok_or(AppError::NotFound)?;
+    let before = Lifecycle { lifecycle: old.clone(), set_by, set_at };
+    let now = clock::now_text();
+    match wanted {
+        Some(l) => rows::set_lifecycle(&mut tx, &id, l, Some(&actor.display_name), &now).await?,
+        None => {
+            rows::set_lifecycle(&mut tx, &id, &old, None, &now).await?;
+            let cutoff = cutoff(&mut tx).await?;
+            rows::refresh_lifecycles(&mut tx, Some(&id), &cutoff).await?;
+        }
+    }
+    let (lifecycle, set_by, set_at) = rows::lifecycle_of(&mut tx, &id).await?.ok_or(AppError::NotFound)?;
+    let after = Lifecycle { lifecycle, set_by, set_at };
+    audit::record(&mut tx, actor, "lifecycle", "party", &id, Some(&before), Some(&after)).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(after)
+}

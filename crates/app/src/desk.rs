@@ -43,7 +43,7 @@ fn parse_holidays(text: &str) -> Result<BTreeSet<Date>, ()> {
 }
 
 fn calendar_of_row(c: &CalendarRow) -> Option<Calendar> {
-    let offset = UtcOffset::from_whole_seconds(i32::try_from(c.utc_offset_minutes * 60).ok()?).ok()?;
+    let offset = UtcOffset::from_whole_seconds(i32::try_from(c.utc_offset_minutes.saturating_mul(60)).ok()?).ok()?;
     Calendar::parse(&c.hours, parse_holidays(&c.holidays).ok()?, offset).ok()
 }
 
@@ -111,7 +111,8 @@ pub async fn save_calendar(app: &App, actor: &Actor, id: Option<&str>, input: &C
             Err(()) => errors.add("holidays", "date-invalid"),
         }
     }
-    let offset = UtcOffset::from_whole_seconds(i32::try_from(row.utc_offset_minutes * 60).unwrap_or(0)).unwrap_or(UtcOffset::UTC);
+    let offset =
+        UtcOffset::from_whole_seconds(i32::try_from(row.utc_offset_minutes.saturating_mul(60)).unwrap_or(0)).unwrap_or(UtcOffset::UTC);
     let hours = input.hours.as_deref().unwrap_or(&row.hours).to_string();
     match Calendar::parse(&hours, BTreeSet::new(), offset) {
         Ok(c) => row.hours = c.hours_text(),

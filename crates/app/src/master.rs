@@ -37,6 +37,8 @@ pub struct ListParams {
     pub archived: Option<bool>,
     /// Contacts only: those of this customer or supplier.
     pub party_id: Option<String>,
+    /// Customers only: prospect, active or inactive.
+    pub lifecycle: Option<String>,
 }
 
 /// The page size asked for: 1–200, 50 when not given.
@@ -552,7 +554,15 @@ pub async fn list_parties(app: &App, actor: &Actor, role: PartyRole, params: &Li
     actor.authorize(Action::Read, role.resource())?;
     let mut conn = app.db.reader().await?;
     let d = company_in(&mut conn).await?.decimals();
-    page::<PartyRow, _>(&mut conn, params, Some(role.filter()), None, |r| (r.name_norm.clone(), r.id.clone()), |r| party_of(r, d)).await
+    let lifecycle = params.lifecycle.as_deref().map(str::trim).filter(|l| !l.is_empty() && role == PartyRole::Customer);
+    if lifecycle.is_some_and(|l| !crate::crm::LIFECYCLES.contains(&l)) {
+        return Err(AppError::Invalid(FieldErrors::single("lifecycle", "value-invalid")));
+    }
+    let (filter, value) = match lifecycle {
+        Some(l) => ("is_customer = 1 AND lifecycle = $?", Some(l.to_string())),
+        None => (role.filter(), None),
+    };
+    page::<PartyRow, _>(&mut conn, params, Some(filter), value, |r| (r.name_norm.clone(), r.id.clone()), |r| party_of(r, d)).await
 }
 
 pub async fn get_party(app: &App, actor: &Actor, role: PartyRole, id: &str) -> AppResult<Party> {

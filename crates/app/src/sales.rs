@@ -896,6 +896,7 @@ pub async fn create_document(app: &App, actor: &Actor, kind: DocKind, input: &Do
     }
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;
+    crate::crm::after_invoicing(&mut tx, &row).await?;
     let doc = fresh(row, lines, Vec::new(), c.d);
     audit_doc(&mut tx, actor, action, None, &doc).await?;
     commit(tx).await?;
@@ -1047,6 +1048,7 @@ pub async fn transition(app: &App, actor: &Actor, kind: DocKind, id: &str, t: Tr
     }
     row.updated_at = now;
     rows::update_document(&mut tx, &row).await?;
+    crate::crm::after_invoicing(&mut tx, &row).await?;
     row.version += 1;
     let doc = fresh(row, lines, allocations, c.d);
     audit_doc(&mut tx, actor, t.code(), Some(&before), &doc).await?;
@@ -1491,6 +1493,7 @@ pub async fn invoice_order(app: &App, actor: &Actor, id: &str, input: &PartIn) -
     }
     rows::insert_document(&mut tx, &row).await?;
     rows::insert_lines(&mut tx, &lines).await?;
+    crate::crm::after_invoicing(&mut tx, &row).await?;
     let doc = fresh(row, lines, Vec::new(), c.d);
     audit_doc(&mut tx, actor, action, None, &doc).await?;
     commit(tx).await?;

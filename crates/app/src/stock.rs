@@ -331,6 +331,8 @@ pub struct SalesSettings {
     pub allow_negative_stock: bool,
     /// The point of sale documents are numbered under (1–9999): `0001-00000042`.
     pub point_of_sale: i64,
+    /// A customer with no posted invoice for this many days is inactive (a deserter).
+    pub customer_inactive_after_days: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -338,6 +340,8 @@ pub struct SalesSettings {
 pub struct SalesSettingsIn {
     pub allow_negative_stock: Option<bool>,
     pub point_of_sale: Option<i64>,
+    /// 1–3650 days.
+    pub customer_inactive_after_days: Option<i64>,
 }
 
 pub async fn settings(app: &App, actor: &Actor) -> AppResult<SalesSettings> {
@@ -346,6 +350,10 @@ pub async fn settings(app: &App, actor: &Actor) -> AppResult<SalesSettings> {
     Ok(SalesSettings {
         allow_negative_stock: rows::setting(&mut conn, "stock.allow_negative").await?.as_deref() == Some("1"),
         point_of_sale: rows::setting(&mut conn, "sales.point_of_sale").await?.and_then(|v| v.parse().ok()).unwrap_or(1),
+        customer_inactive_after_days: rows::setting(&mut conn, crate::crm::INACTIVE_AFTER_KEY)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(crate::crm::INACTIVE_AFTER_DEFAULT),
     })
 }
 
@@ -354,6 +362,9 @@ pub async fn update_settings(app: &App, actor: &Actor, input: &SalesSettingsIn) 
     actor.authorize(Action::Update, Resource::Company)?;
     if input.point_of_sale.is_some_and(|p| !(1..=9999).contains(&p)) {
         return Err(AppError::Invalid(FieldErrors::single("point_of_sale", "point-of-sale-invalid")));
+    }
+    if input.customer_inactive_after_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(AppError::Invalid(FieldErrors::single("customer_inactive_after_days", "inactive-days-invalid")));
     }
     let before = settings(app, actor).await?;
     let mut tx = app.db.begin().await?;
@@ -364,9 +375,15 @@ pub async fn update_settings(app: &App, actor: &Actor, input: &SalesSettingsIn) 
     if let Some(pos) = input.point_of_sale {
         rows::set_setting(&mut tx, "sales.point_of_sale", &pos.to_string(), &now).await?;
     }
+    if let Some(days) = input.customer_inactive_after_days {
+        rows::set_setting(&mut tx, crate::crm::INACTIVE_AFTER_KEY, &days.to_string(), &now).await?;
+        let cutoff = (clock::now().date() - time::Duration::days(days)).to_string();
+        store::crm::refresh_lifecycles(&mut tx, None, &cutoff).await?;
+    }
     let after = SalesSettings {
         allow_negative_stock: input.allow_negative_stock.unwrap_or(before.allow_negative_stock),
         point_of_sale: input.point_of_sale.unwrap_or(before.point_of_sale),
+        customer_inactive_after_days: input.customer_inactive_after_days.unwrap_or(before.customer_inactive_after_days),
     };
     audit::record(&mut tx, actor, "update", "settings", "sales", Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(store::StoreError::from)?;

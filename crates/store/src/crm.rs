@@ -513,3 +513,38 @@ pub async fn compliance(conn: &mut Conn, from: &str, to: &str) -> Result<Vec<(St
     .fetch_all(conn)
     .await?)
 }
+
+/// Derives customers' lifecycle from their posted invoices: `active` when one was issued
+/// on or after `cutoff` (YYYY-MM-DD), `inactive` when all are older, `prospect` when there
+/// is none. Customers whose lifecycle a user set by hand keep it. One customer or all;
+/// only rows that change are written. Returns how many changed.
+pub async fn refresh_lifecycles(conn: &mut Conn, party_id: Option<&str>, cutoff: &str) -> Result<u64, StoreError> {
+    let derived = "CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.party_id = parties.id AND d.kind = 'invoice' \
+                   AND d.status = 'posted' AND d.issue_date >= $1) THEN 'active' \
+                   WHEN EXISTS (SELECT 1 FROM documents d WHERE d.party_id = parties.id AND d.kind = 'invoice' AND d.status = 'posted') \
+                   THEN 'inactive' ELSE 'prospect' END";
+    let sql = format!(
+        "UPDATE parties SET lifecycle = {derived} WHERE is_customer = 1 AND lifecycle_set_by IS NULL \
+         AND ($2 IS NULL OR id = $2) AND lifecycle <> {derived}"
+    );
+    Ok(sqlx::query(&sql).bind(cutoff).bind(party_id).execute(conn).await?.rows_affected())
+}
+
+/// Sets a customer's lifecycle by hand (`by` some) or gives it back to the derivation.
+pub async fn set_lifecycle(conn: &mut Conn, party_id: &str, lifecycle: &str, by: Option<&str>, at: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE parties SET lifecycle = $1, lifecycle_set_by = $2, lifecycle_set_at = $3 WHERE id = $4")
+        .bind(lifecycle)
+        .bind(by)
+        .bind(by.map(|_| at))
+        .bind(party_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn lifecycle_of(conn: &mut Conn, party_id: &str) -> Result<Option<(String, Option<String>, Option<String>)>, StoreError> {
+    Ok(sqlx::query_as("SELECT lifecycle, lifecycle_set_by, lifecycle_set_at FROM parties WHERE id = $1 AND is_customer = 1")
+        .bind(party_id)
+        .fetch_optional(conn)
+        .await?)
+}

@@ -384,10 +384,25 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
     let state = web::AppState::new(app.clone(), settings.secure_cookies)
         .with_templates(templates.is_dir().then_some(templates))
         .with_mailer(mailer);
+    let jobs = tokio::spawn(daily_jobs(app.clone()));
     web::serve(listener, state, shutdown()).await?;
+    jobs.abort();
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What changes with time alone: customers slip from active to inactive when no purchase
+/// comes. Run at start and every six hours (so a day never passes without it).
+async fn daily_jobs(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        every.tick().await;
+        match app::crm::refresh_lifecycles(&app).await {
+            Ok(n) => tracing::info!(changed = n, "customer lifecycles refreshed"),
+            Err(e) => tracing::warn!(error = %e, "customer lifecycles not refreshed; will try again"),
+        }
+    }
 }
 
 async fn shutdown() {

@@ -419,3 +419,75 @@ async fn replies_and_the_rating_link_go_to_the_customer_by_mail() {
     assert_eq!(rated.rating, Some(5));
     s.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_customers_lifecycle_follows_their_purchases_and_a_hand_set_one_stays() {
+    for db in databases().await {
+        let label = db.label;
+        let s = common::spawn(db).await;
+        let recent = customer(&s, "Compra Seguido").await;
+        let old = customer(&s, "Compró Hace Mucho").await;
+        let never = customer(&s, "Nunca Compró").await;
+        let lifecycle = |v: &Value| v["lifecycle"].as_str().unwrap_or_default().to_string();
+        let (_, c) = s.get(&format!("/api/v1/customers/{recent}")).await;
+        assert_eq!(lifecycle(&c), "prospect", "{label}: a new customer is a prospect");
+
+        let today = app::clock::now().date();
+        for (who, days_ago) in [(&recent, 3), (&old, 400)] {
+            let date = (today - time::Duration::days(days_ago)).to_string();
+            let (st, inv) = s
+                .post("/api/v1/invoices", json!({"customer_id": who, "issue_date": date, "lines": [{"description": "Servicio", "quantity": "1", "unit_price": "100"}]}))
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{label}: {inv}");
+            let (st, posted) = s.call(Method::POST, &format!("/api/v1/invoices/{}/post", id(&inv)), None).await;
+            assert_eq!(st, StatusCode::OK, "{label}: {posted}");
+        }
+        let state = |who: String| {
+            let s = &s;
+            async move { lifecycle(&s.get(&format!("/api/v1/customers/{who}")).await.1) }
+        };
+        assert_eq!(
+            (state(recent.clone()).await, state(old.clone()).await, state(never.clone()).await),
+            ("active".to_string(), "inactive".to_string(), "prospect".to_string()),
+            "{label}: posting an invoice updates its customer (180 days by default)"
+        );
+        let names = |v: &Value| {
+            v["items"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let (_, inactive) = s.get("/api/v1/customers?lifecycle=inactive").await;
+        assert_eq!(names(&inactive), vec!["Compró Hace Mucho"], "{label}");
+        let (st, bad) = s.get("/api/v1/customers?lifecycle=zombie").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {bad}");
+
+        // A manager knows better: set by hand, kept when the rule runs again.
+        let (st, set) = s.call(Method::PUT, &format!("/api/v1/customers/{old}/lifecycle"), Some(json!({"lifecycle": "active"}))).await;
+        assert_eq!((st, set["lifecycle"].as_str(), set["set_by"].is_string()), (StatusCode::OK, Some("active"), true), "{label}: {set}");
+        app::crm::refresh_lifecycles(&s.db.app).await.expect("daily job");
+        assert_eq!(state(old.clone()).await, "active", "{label}: the daily job keeps a hand-set lifecycle");
+        let (st, bad) = s.call(Method::PUT, &format!("/api/v1/customers/{old}/lifecycle"), Some(json!({"lifecycle": "zombie"}))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {bad}");
+        let (_, cleared) = s.call(Method::PUT, &format!("/api/v1/customers/{old}/lifecycle"), Some(json!({"lifecycle": null}))).await;
+        assert_eq!(
+            (cleared["lifecycle"].as_str(), cleared["set_by"].is_null()),
+            (Some("inactive"), true),
+            "{label}: derived again: {cleared}"
+        );
+        let (_, hist) = s.get(&format!("/api/v1/customers/{old}/history")).await;
+        assert!(hist.as_array().is_some_and(|h| h.iter().filter(|e| e["action"] == "lifecycle").count() == 2), "{label}: {hist}");
+
+        // A longer threshold brings the old customer back to active.
+        let (st, settings) = s.patch("/api/v1/settings/sales", json!({"customer_inactive_after_days": 500})).await;
+        assert_eq!((st, settings["customer_inactive_after_days"].as_i64()), (StatusCode::OK, Some(500)), "{label}: {settings}");
+        assert_eq!(state(old.clone()).await, "active", "{label}");
+        let (st, _) = s.patch("/api/v1/settings/sales", json!({"customer_inactive_after_days": 0})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        let seller = s.token_for("marketing").await;
+        let (st, _) =
+            s.call_as(&seller, Method::PUT, &format!("/api/v1/customers/{old}/lifecycle"), Some(json!({"lifecycle": "inactive"}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{label}");
+        s.db.cleanup().await;
+    }
+}

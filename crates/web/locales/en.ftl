@@ -546,3 +546,5 @@ ticket-mail-footer = Reply to this message without changing the subject to conti
 rating-mail-subject = How did we do?
 rating-mail-solved = Your request was solved.
 rating-mail-ask = It helps us a lot to know how we did. Rate us with one click (1 to 5):
+field-customer-inactive-after-days = Days without a purchase before a customer is inactive
+inactive-days-invalid = Give days between 1 and 3650.

@@ -546,3 +546,5 @@ ticket-mail-footer = Responda a este mensaje sin cambiar el asunto para continua
 rating-mail-subject = ¿Cómo lo atendimos?
 rating-mail-solved = Su caso fue resuelto.
 rating-mail-ask = Nos ayuda mucho saber cómo lo atendimos. Califíquenos con un clic (de 1 a 5):
+field-customer-inactive-after-days = Días sin comprar para considerar inactivo a un cliente
+inactive-days-invalid = Indique días entre 1 y 3650.

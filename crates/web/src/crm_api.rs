@@ -117,6 +117,19 @@ async fn timeline_h(
     c::timeline(&st.app, &a.actor, &id, &p).await.map(Json).map_err(fail(&st, &a))
 }
 
+async fn lifecycle_h(State(st): State<AppState>, a: ApiActor, Path(id): Path<String>) -> ApiResult<c::Lifecycle> {
+    c::lifecycle(&st.app, &a.actor, &id).await.map(Json).map_err(fail(&st, &a))
+}
+
+async fn lifecycle_set_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<c::LifecycleIn>,
+) -> ApiResult<c::Lifecycle> {
+    c::set_lifecycle(&st.app, &a.actor, &id, &i).await.map(Json).map_err(fail(&st, &a))
+}
+
 async fn tickets_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<TicketParams>) -> ApiResult<Page<Ticket>> {
     d::list_tickets(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
 }
@@ -246,6 +259,7 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
     r.route("/interactions", post(interaction_create_h))
         .route("/interactions/{id}", get(interaction_get_h))
         .route("/customers/{id}/timeline", get(timeline_h))
+        .route("/customers/{id}/lifecycle", get(lifecycle_h).put(lifecycle_set_h))
         .route("/tickets", get(tickets_h).post(ticket_create_h))
         .route("/tickets/{id}", get(ticket_get_h))
         .route("/tickets/{id}/messages", get(messages_h).post(message_create_h))

@@ -695,6 +695,31 @@ fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
             )
         },
     );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/customers/{id}/lifecycle",
+            "interactions",
+            "customer_lifecycle",
+            "Prospect, active or inactive, and whether a user set it",
+            reference::<cr::Lifecycle>(),
+        ),
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<cr::LifecycleIn>(), true)),
+            ..op(
+                HttpMethod::Put,
+                "/customers/{id}/lifecycle",
+                "interactions",
+                "set_customer_lifecycle",
+                "Set the lifecycle by hand, or `null` to derive it from purchases again",
+                reference::<cr::Lifecycle>(),
+            )
+        },
+    );
     let ticket = reference::<d::Ticket>;
     add_op(
         paths,
@@ -869,7 +894,7 @@ fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
     macro_rules! schema {
         ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
     }
-    schema!(cr::Interaction, cr::InteractionIn, cr::TimelineEntry);
+    schema!(cr::Interaction, cr::InteractionIn, cr::TimelineEntry, cr::Lifecycle, cr::LifecycleIn);
     schema!(d::Ticket, d::TicketIn, d::TicketDetail, d::TicketMessage, d::TicketEvent, d::Target, d::MessageIn, d::MoveIn);
     schema!(d::SlaPolicy, d::SlaPolicyIn, d::BusinessCalendar, d::CalendarIn, d::Compliance);
     schema!(ca::Messages, ca::Policies, ca::Calendars, ca::ComplianceReport);

@@ -434,6 +434,7 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
         cursor: p.get("cursor").cloned(),
         archived: Some(p.get("archived").is_some_and(|v| v == "true")),
         party_id: p.get("party_id").cloned(),
+        lifecycle: p.get("lifecycle").cloned(),
         limit: Some(50),
     };
     let page = match P::list(&s.app, u.actor(), &params).await {

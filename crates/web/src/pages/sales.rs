@@ -1319,7 +1319,11 @@ async fn settings_form(
     }
     let tr = u.tr(st);
     let l = layout(st, u, tr.t("settings-sales"), "/stock");
-    let specs = vec![super::f("allow_negative_stock", "checkbox"), super::f("point_of_sale", "number")];
+    let specs = vec![
+        super::f("allow_negative_stock", "checkbox"),
+        super::f("point_of_sale", "number"),
+        super::f("customer_inactive_after_days", "number"),
+    ];
     form_response(l, specs, &values, &errors, error, "/settings/sales".into(), "/stock".into())
 }
 
@@ -1329,6 +1333,7 @@ async fn settings_get(State(st): State<AppState>, u: PageUser) -> Response {
             let mut v = HashMap::new();
             v.insert("allow_negative_stock".to_string(), if s.allow_negative_stock { "on".into() } else { String::new() });
             v.insert("point_of_sale".to_string(), s.point_of_sale.to_string());
+            v.insert("customer_inactive_after_days".to_string(), s.customer_inactive_after_days.to_string());
             settings_form(&st, &u, v, FieldErrors::new(), None).await
         }
         Err(e) => error_page(&st, &u, e),
@@ -1345,7 +1350,16 @@ async fn settings_post(State(st): State<AppState>, u: PageUser, Form(form): Form
         let msg = u.tr(&st).t("error-validation");
         return settings_form(&st, &u, p.0.clone(), FieldErrors::single("point_of_sale", "point-of-sale-invalid"), Some(msg)).await;
     };
-    let input = st::SalesSettingsIn { allow_negative_stock: Some(p.flag("allow_negative_stock")), point_of_sale: Some(pos) };
+    let Ok(days) = p.text("customer_inactive_after_days").unwrap_or_default().trim().parse::<i64>() else {
+        let msg = u.tr(&st).t("error-validation");
+        let e = FieldErrors::single("customer_inactive_after_days", "inactive-days-invalid");
+        return settings_form(&st, &u, p.0.clone(), e, Some(msg)).await;
+    };
+    let input = st::SalesSettingsIn {
+        allow_negative_stock: Some(p.flag("allow_negative_stock")),
+        point_of_sale: Some(pos),
+        customer_inactive_after_days: Some(days),
+    };
     match st::update_settings(&st.app, u.actor(), &input).await {
         Ok(_) => Redirect::to("/stock?ok=saved").into_response(),
         Err(AppError::Invalid(e)) => {
