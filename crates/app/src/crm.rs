@@ -80,7 +80,7 @@ pub struct InteractionIn {
     pub script_answers: Option<serde_json::Value>,
 }
 
-fn one_of(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &[&str], default: Option<&str>) -> String {
+pub(crate) fn one_of(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &[&str], default: Option<&str>) -> String {
     match value.map(str::trim).filter(|s| !s.is_empty()).or(default) {
         Some(v) if allowed.contains(&v) => v.to_string(),
         Some(_) => {
@@ -90,6 +90,26 @@ fn one_of(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &
         None => {
             errors.add(field, "field-required");
             String::new()
+        }
+    }
+}
+
+/// The active user a user id or user name names.
+pub(crate) async fn user_in(conn: &mut store::Conn, errors: &mut FieldErrors, field: &str, who: Option<&str>) -> AppResult<Option<String>> {
+    let Some(who) = who.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let found = match parse_id(who) {
+        Ok(id) => store::people::user_by_id(conn, &id).await?,
+        Err(_) => store::people::user_by_name(conn, who).await?,
+    };
+    match found {
+        Some(u) if u.active != 0 => Ok(Some(u.id)),
+        Some(_) => {
+            errors.add(field, "user-inactive");
+            Ok(None)
+        }
+        None => {
+            errors.add(field, "user-unknown");
+            Ok(None)
         }
     }
 }

@@ -4,7 +4,7 @@
 //! link. The clock is `domain::sla`; which policy governs a ticket and how its status may
 //! move are `domain::desk`.
 
-use crate::crm::{contact_in, customer_in};
+use crate::crm::{contact_in, customer_in, one_of, user_in};
 use crate::master::{decode_cursor, encode_cursor, Page};
 use crate::{audit, auth, clock, new_id, parse_id, Actor, App, AppError, AppResult};
 use domain::access::{Action, Resource};
@@ -580,39 +580,6 @@ pub struct TicketIn {
     pub requester_phone: Option<String>,
 }
 
-fn pick(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &[&str], default: Option<&str>) -> String {
-    match value.map(str::trim).filter(|s| !s.is_empty()).or(default) {
-        Some(x) if allowed.contains(&x) => x.to_string(),
-        Some(_) => {
-            errors.add(field, "value-invalid");
-            String::new()
-        }
-        None => {
-            errors.add(field, "field-required");
-            String::new()
-        }
-    }
-}
-
-async fn user_id_of(conn: &mut Conn, errors: &mut FieldErrors, field: &str, who: Option<&str>) -> AppResult<Option<String>> {
-    let Some(who) = who.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    let found = match parse_id(who) {
-        Ok(id) => store::people::user_by_id(conn, &id).await?,
-        Err(_) => store::people::user_by_name(conn, who).await?,
-    };
-    match found {
-        Some(u) if u.active != 0 => Ok(Some(u.id)),
-        Some(_) => {
-            errors.add(field, "user-inactive");
-            Ok(None)
-        }
-        None => {
-            errors.add(field, "user-unknown");
-            Ok(None)
-        }
-    }
-}
-
 fn event(t: &TicketRow, actor_name: &str, at: &str, note: Option<String>) -> TicketEventRow {
     TicketEventRow {
         id: new_id(),
@@ -651,22 +618,21 @@ pub(crate) async fn open_ticket(conn: &mut Conn, by: Opener<'_>, input: &TicketI
     let mut errors = FieldErrors::new();
     let named = input.customer_id.as_deref().is_some_and(|s| !s.trim().is_empty());
     let party = if needs_customer || named { customer_in(conn, &mut errors, input.customer_id.as_deref()).await } else { None };
-    if !needs_customer && !named && input.requester_email.as_deref().unwrap_or("").trim().is_empty() {
-        if input.requester_phone.as_deref().unwrap_or("").trim().is_empty() {
-            errors.add("requester_email", "field-required");
-        }
+    let blank = |s: &Option<String>| s.as_deref().unwrap_or("").trim().is_empty();
+    if !needs_customer && !named && blank(&input.requester_email) && blank(&input.requester_phone) {
+        errors.add("requester_email", "field-required");
     }
     let contact = contact_in(conn, &mut errors, party.as_ref(), input.contact_id.as_deref()).await;
-    let ticket_type = pick(&mut errors, "type", input.ticket_type.as_deref(), TICKET_TYPES, None);
-    let channel = pick(&mut errors, "channel", input.channel.as_deref(), CHANNELS, Some("phone"));
-    let priority = pick(&mut errors, "priority", input.priority.as_deref(), PRIORITIES, Some("normal"));
+    let ticket_type = one_of(&mut errors, "type", input.ticket_type.as_deref(), TICKET_TYPES, None);
+    let channel = one_of(&mut errors, "channel", input.channel.as_deref(), CHANNELS, Some("phone"));
+    let priority = one_of(&mut errors, "priority", input.priority.as_deref(), PRIORITIES, Some("normal"));
     let subject = v::required(&mut errors, "subject", input.subject.as_deref(), 200);
     let body = v::optional(&mut errors, "body", input.body.as_deref(), 50_000);
     let category = v::optional(&mut errors, "category", input.category.as_deref(), 80);
     let requester_name = v::optional(&mut errors, "requester_name", input.requester_name.as_deref(), 120);
     let requester_email = v::email(&mut errors, "requester_email", input.requester_email.as_deref());
     let requester_phone = v::phone(&mut errors, "requester_phone", input.requester_phone.as_deref());
-    let assignee_id = user_id_of(conn, &mut errors, "assignee", input.assignee.as_deref()).await?;
+    let assignee_id = user_in(conn, &mut errors, "assignee", input.assignee.as_deref()).await?;
     let levels = Levels::load(conn).await?;
     let facts =
         Facts { ticket_type: &ticket_type, priority: &priority, channel: &channel, tier: party.as_ref().and_then(|p| p.tier.as_deref()) };
@@ -967,7 +933,7 @@ pub async fn add_message(app: &App, actor: &Actor, id: &str, input: &MessageIn) 
     let mut t = load_ticket(&mut tx, id).await?;
     let mut errors = FieldErrors::new();
     let body = v::required(&mut errors, "body", input.body.as_deref(), 50_000);
-    let kind = pick(&mut errors, "kind", input.kind.as_deref(), &["reply", "note"], Some("reply"));
+    let kind = one_of(&mut errors, "kind", input.kind.as_deref(), &["reply", "note"], Some("reply"));
     errors.into_result(())?;
     let status = Status::from_code(&t.status).unwrap_or(Status::Open);
     if status == Status::Closed {

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod logo;
 pub mod mail;
 pub mod master;
+pub mod pipeline;
 pub mod receivables;
 pub mod sales;
 pub mod stats;

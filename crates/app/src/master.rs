@@ -939,20 +939,26 @@ async fn check_party(conn: &mut Conn, e: &mut FieldErrors, id: Option<&str>) -> 
 }
 
 pub async fn create_contact(app: &App, actor: &Actor, input: &ContactIn) -> AppResult<Contact> {
-    actor.authorize(Action::Create, Resource::Contacts)?;
     let mut tx = app.db.begin().await?;
+    let out = create_contact_tx(&mut tx, actor, input).await?;
+    commit(tx).await?;
+    Ok(out)
+}
+
+/// Creates a contact inside the caller's transaction.
+pub(crate) async fn create_contact_tx(tx: &mut Conn, actor: &Actor, input: &ContactIn) -> AppResult<Contact> {
+    actor.authorize(Action::Create, Resource::Contacts)?;
     let data = party::validate_contact(&contact_input(input, None));
     let mut e = data.as_ref().err().cloned().unwrap_or_default();
-    let party_id = check_party(&mut tx, &mut e, input.party_id.as_deref()).await?;
+    let party_id = check_party(tx, &mut e, input.party_id.as_deref()).await?;
     let data = data.map_err(|_| AppError::Invalid(e.clone()))?;
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
     let row = contact_row(data, new_id(), party_id);
-    rows::insert(&mut tx, &row).await?;
+    rows::insert(tx, &row).await?;
     let out = contact_of(row);
-    audit::record(&mut tx, actor, "create", "contact", &out.id, None::<&Contact>, Some(&out)).await?;
-    commit(tx).await?;
+    audit::record(tx, actor, "create", "contact", &out.id, None::<&Contact>, Some(&out)).await?;
     Ok(out)
 }
 

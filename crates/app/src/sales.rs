@@ -848,14 +848,21 @@ fn header(errors: &mut FieldErrors, kind: DocKind, input: &DocumentIn, row: &mut
 
 /// A new draft quote, order, invoice, credit note or debit note.
 pub async fn create_document(app: &App, actor: &Actor, kind: DocKind, input: &DocumentIn) -> AppResult<Document> {
+    let mut tx = app.db.begin().await?;
+    let doc = create_document_tx(&mut tx, actor, kind, input).await?;
+    commit(tx).await?;
+    Ok(doc)
+}
+
+/// Creates a document inside the caller's transaction (e.g. a quote for an opportunity).
+pub(crate) async fn create_document_tx(tx: &mut Conn, actor: &Actor, kind: DocKind, input: &DocumentIn) -> AppResult<Document> {
     actor.authorize(Action::Create, resource(kind))?;
     if matches!(kind, DocKind::Delivery | DocKind::Receipt) {
         return Err(refused("doc-create-from-order"));
     }
-    let mut tx = app.db.begin().await?;
-    let c = ctx(&mut tx).await?;
+    let c = ctx(tx).await?;
     let mut errors = FieldErrors::new();
-    let party = customer(&mut tx, &mut errors, input.customer_id.as_deref()).await?;
+    let party = customer(tx, &mut errors, input.customer_id.as_deref()).await?;
     let id = new_id();
     let now = clock::now_text();
     let mut row = DocumentRow {
@@ -870,12 +877,12 @@ pub async fn create_document(app: &App, actor: &Actor, kind: DocKind, input: &Do
         ..Default::default()
     };
     header(&mut errors, kind, input, &mut row, &c.today);
-    row.warehouse_id = warehouse_id(&mut tx, &mut errors, "warehouse_id", input.warehouse_id.as_deref()).await?;
-    row.salesperson_id = salesperson(&mut tx, &mut errors, input.salesperson_id.as_deref(), party.as_ref()).await?;
+    row.warehouse_id = warehouse_id(tx, &mut errors, "warehouse_id", input.warehouse_id.as_deref()).await?;
+    row.salesperson_id = salesperson(tx, &mut errors, input.salesperson_id.as_deref(), party.as_ref()).await?;
     if matches!(kind, DocKind::CreditNote | DocKind::DebitNote) {
-        row.origin_id = origin_invoice(&mut tx, &mut errors, input.invoice_id.as_deref(), party.as_ref()).await?;
+        row.origin_id = origin_invoice(tx, &mut errors, input.invoice_id.as_deref(), party.as_ref()).await?;
     }
-    let lines = build_lines(&mut tx, actor, c.d, &id, input.lines.as_deref().unwrap_or(&[]), &mut errors).await?;
+    let lines = build_lines(tx, actor, c.d, &id, input.lines.as_deref().unwrap_or(&[]), &mut errors).await?;
     errors.into_result(())?;
     let party = party.ok_or(AppError::NotFound)?;
     row.party_id = party.id;
@@ -891,15 +898,13 @@ pub async fn create_document(app: &App, actor: &Actor, kind: DocKind, input: &Do
         row.status = Status::Confirmed.code().into();
         row.confirmed_at = Some(row.created_at.clone());
         row.confirmed_by = Some(actor.username.clone());
-        confirm_order(&mut tx, actor, &c, &mut row, &lines, &TransitionIn::default()).await?;
+        confirm_order(tx, actor, &c, &mut row, &lines, &TransitionIn::default()).await?;
         action = "confirm";
     }
-    rows::insert_document(&mut tx, &row).await?;
-    rows::insert_lines(&mut tx, &lines).await?;
-    crate::crm::after_invoicing(&mut tx, &row).await?;
+    rows::insert_document(tx, &row).await?;
+    rows::insert_lines(tx, &lines).await?;
     let doc = fresh(row, lines, Vec::new(), c.d);
-    audit_doc(&mut tx, actor, action, None, &doc).await?;
-    commit(tx).await?;
+    audit_doc(tx, actor, action, None, &doc).await?;
     Ok(doc)
 }
 

@@ -379,7 +379,7 @@ async fn the_stock_policy_and_point_of_sale_are_the_business_s_choice() {
         .expect(label);
         s::transition(app, &a, DocKind::Order, &order.id, Transition::Confirm, &TransitionIn::default()).await.expect(label);
         assert_eq!(refused(s::deliver_order(app, &a, &order.id, &PartIn::default()).await), "stock-insufficient");
-        let change = st::SalesSettingsIn { allow_negative_stock: Some(true), point_of_sale: Some(7) };
+        let change = st::SalesSettingsIn { allow_negative_stock: Some(true), point_of_sale: Some(7), ..Default::default() };
         assert!(matches!(st::update_settings(app, &as_role(Role::Salesperson), &change).await, Err(AppError::Forbidden)));
         assert!(matches!(
             st::update_settings(app, &a, &st::SalesSettingsIn { point_of_sale: Some(0), ..Default::default() }).await,

@@ -56,6 +56,8 @@ pub enum Resource {
     Tickets,
     /// Service-level policies and business-hours calendars.
     ServiceLevels,
+    /// Leads and opportunities (the sales pipeline).
+    Pipeline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -104,7 +106,7 @@ impl Role {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 21] = [
+    pub const ALL: [Resource; 22] = [
         Resource::Customers,
         Resource::Suppliers,
         Resource::Contacts,
@@ -126,6 +128,7 @@ impl Resource {
         Resource::Interactions,
         Resource::Tickets,
         Resource::ServiceLevels,
+        Resource::Pipeline,
     ];
 }
 
@@ -164,6 +167,11 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
         (Salesperson | Billing, S::Interactions) => RCU,
         (Salesperson | Billing, S::Tickets) => &[Action::Read, Action::Create],
         (Marketing, S::Interactions | S::Tickets) => R,
+        // Salespeople work the pipeline; marketing brings leads; the front office takes them.
+        (Salesperson, S::Pipeline) => ALL,
+        (Marketing, S::Pipeline) => RCU,
+        (FrontOffice, S::Pipeline) => &[Action::Read, Action::Create],
+        (BackOffice | Billing, S::Pipeline) => R,
 
         (Salesperson, S::Customers | S::Contacts) => RCU,
         (Salesperson, S::Products | S::Salespeople | S::Stock | S::Deliveries | S::Invoices) => R,

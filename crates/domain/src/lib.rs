@@ -5,6 +5,7 @@ pub mod access;
 pub mod desk;
 pub mod money;
 pub mod party;
+pub mod pipeline;
 pub mod product;
 pub mod sales;
 pub mod sla;

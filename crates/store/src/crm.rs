@@ -318,15 +318,8 @@ const TICKET_COLUMNS: &str = "number, type, channel, party_id, contact_id, reque
 /// Inserts a ticket (`insert`) or writes all of its columns back, if its version is still
 /// the one read; the version goes up by one.
 pub async fn save_ticket(conn: &mut Conn, t: &TicketRow, insert: bool) -> Result<(), StoreError> {
-    let sql = if insert {
-        let n = TICKET_COLUMNS.split(',').count();
-        let marks = (1..=n + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        format!("INSERT INTO tickets ({TICKET_COLUMNS}, version, id) VALUES ({marks})")
-    } else {
-        let sets = TICKET_COLUMNS.split(',').enumerate().map(|(i, c)| format!("{} = ${}", c.trim(), i + 1)).collect::<Vec<_>>();
-        let n = sets.len();
-        format!("UPDATE tickets SET {}, version = ${} + 1 WHERE id = ${} AND version = ${}", sets.join(", "), n + 1, n + 2, n + 1)
-    };
+    let cols: Vec<&str> = TICKET_COLUMNS.split(',').map(str::trim).collect();
+    let sql = crate::master::save_sql("tickets", &cols, insert);
     let done = sqlx::query(&sql)
         .bind(t.number)
         .bind(&t.ticket_type)

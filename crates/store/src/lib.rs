@@ -8,6 +8,7 @@ pub mod files;
 pub mod master;
 pub mod migrate;
 pub mod people;
+pub mod pipeline;
 pub mod sales;
 pub mod stats;
 

@@ -48,6 +48,19 @@ pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `INSERT … (cols, version, id)` or `UPDATE … SET cols WHERE id AND version`, with the
+/// columns bound first, then the version, then the id.
+pub(crate) fn save_sql(table: &str, cols: &[&str], insert: bool) -> String {
+    let n = cols.len();
+    if insert {
+        let marks = (1..=n + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        format!("INSERT INTO {table} ({}, version, id) VALUES ({marks})", cols.join(", "))
+    } else {
+        let sets = cols.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect::<Vec<_>>().join(", ");
+        format!("UPDATE {table} SET {sets}, version = ${} + 1 WHERE id = ${} AND version = ${}", n + 1, n + 2, n + 1)
+    }
+}
+
 /// `(…), (…), …`: the VALUES of a multi-row INSERT of `rows` rows of `width` values.
 pub(crate) fn values_list(conn: &Conn, rows: usize, width: usize) -> String {
     (0..rows).map(|r| format!("({})", placeholders(conn, r * width + 1, width))).collect::<Vec<_>>().join(", ")

@@ -406,10 +406,13 @@ async fn replies_and_the_rating_link_go_to_the_customer_by_mail() {
     assert_eq!((st, solved["status"].as_str()), (StatusCode::OK, Some("solved")), "{solved}");
     let files = sink.received();
     assert_eq!(files.len(), 2, "the reply and the rating link");
-    let reply = std::fs::read_to_string(&files[0]).expect("reply");
-    assert!(reply.contains("[T-000001] Lista de precios") && reply.contains("compras@example.com.ar"), "{reply}");
     // Quoted-printable may fold long lines with a soft break.
-    let rating = std::fs::read_to_string(&files[1]).expect("rating mail").replace("=\r\n", "").replace("=\n", "");
+    let mut mails: Vec<String> =
+        files.iter().map(|f| std::fs::read_to_string(f).expect("mail").replace("=\r\n", "").replace("=\n", "")).collect();
+    // Maildir names do not sort by arrival within a second: tell them apart by content.
+    mails.sort_by_key(|m| m.contains("/rate/"));
+    let (reply, rating) = (&mails[0], &mails[1]);
+    assert!(reply.contains("[T-000001] Lista de precios") && reply.contains("compras@example.com.ar"), "{reply}");
     let token = rating
         .split("/rate/")
         .nth(1)

@@ -548,3 +548,7 @@ rating-mail-solved = Your request was solved.
 rating-mail-ask = It helps us a lot to know how we did. Rate us with one click (1 to 5):
 field-customer-inactive-after-days = Days without a purchase before a customer is inactive
 inactive-days-invalid = Give days between 1 and 3650.
+amount-invalid = Invalid amount (use digits with a decimal point, no negatives).
+stage-requires = The stage requires it: fill it in before moving the opportunity.
+lead-converted = The lead was already converted or disqualified.
+opportunity-closed = The opportunity is closed (won or lost).

@@ -548,3 +548,7 @@ rating-mail-solved = Su caso fue resuelto.
 rating-mail-ask = Nos ayuda mucho saber cómo lo atendimos. Califíquenos con un clic (de 1 a 5):
 field-customer-inactive-after-days = Días sin comprar para considerar inactivo a un cliente
 inactive-days-invalid = Indique días entre 1 y 3650.
+amount-invalid = Importe inválido (use números con punto decimal, sin negativos).
+stage-requires = La etapa lo exige: complételo antes de mover la oportunidad.
+lead-converted = El prospecto ya fue convertido o descartado.
+opportunity-closed = La oportunidad está cerrada (ganada o perdida).

@@ -5,13 +5,13 @@
 
 use crate::api::ApiActor;
 use crate::error::{ApiError, ApiJson, ApiQuery};
-use crate::sales_api::OptJson;
+use crate::sales_api::{created, fail, OptJson};
 use crate::AppState;
 use app::crm::{self as c, Interaction, InteractionIn, TimelineEntry, TimelineParams};
 use app::desk::{self as d, BusinessCalendar, CalendarIn, Compliance, ComplianceParams, MessageIn, MoveIn, SlaPolicy, SlaPolicyIn};
 use app::desk::{Ticket, TicketDetail, TicketIn, TicketParams};
 use app::master::Page;
-use app::{Actor, AppError};
+use app::Actor;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, patch, post};
@@ -20,16 +20,6 @@ use domain::desk::Move;
 use serde::Serialize;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn fail(s: &AppState, a: &ApiActor) -> impl Fn(AppError) -> ApiError {
-    let i18n = s.i18n.clone();
-    let locale = a.locale;
-    move |e| ApiError::from_app(e, &i18n, locale)
-}
-
-fn created<T: Serialize>(v: T) -> (StatusCode, Json<T>) {
-    (StatusCode::CREATED, Json(v))
-}
 
 /// The life moves of a ticket and their paths.
 pub const MOVES: &[(&str, Move)] = &[

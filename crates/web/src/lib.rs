@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod pipeline_api;
 pub mod printing;
 pub mod sales_api;
 

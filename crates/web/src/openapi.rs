@@ -192,6 +192,7 @@ fn build() -> OpenApi {
     c = add_crud::<api::Users>(&mut paths, c);
     c = add_sales(&mut paths, c);
     c = add_crm(&mut paths, c);
+    c = add_pipeline(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -898,6 +899,127 @@ fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
     schema!(d::Ticket, d::TicketIn, d::TicketDetail, d::TicketMessage, d::TicketEvent, d::Target, d::MessageIn, d::MoveIn);
     schema!(d::SlaPolicy, d::SlaPolicyIn, d::BusinessCalendar, d::CalendarIn, d::Compliance);
     schema!(ca::Messages, ca::Policies, ca::Calendars, ca::ComplianceReport);
+    c.schemas_from_iter(schemas)
+}
+
+fn add_pipeline(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::pipeline_api as pa;
+    use app::pipeline as p;
+    let op = |method, path: &str, id: &str, summary: &str, response: RefOr<Schema>| Op {
+        method,
+        path: path.to_string(),
+        tag: "pipeline",
+        id: id.to_string(),
+        summary: summary.to_string(),
+        has_id: path.contains("{id}"),
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    add_op(
+        paths,
+        op(HttpMethod::Get, "/pipeline-stages", "list_pipeline_stages", "The pipeline's stages in order", reference::<pa::Stages>()),
+    );
+    add_op(
+        paths,
+        Op {
+            params: p::LeadParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(HttpMethod::Get, "/leads", "list_leads", "Leads, newest first", page_schema::<p::Lead>())
+        },
+    );
+    let lead = reference::<p::Lead>;
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<p::LeadIn>(), true)),
+            status: "201",
+            ..op(HttpMethod::Post, "/leads", "create_lead", "Record a lead", lead())
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/leads/{id}", "get_lead", "One lead", lead()));
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<p::LeadIn>(), true)),
+            ..op(HttpMethod::Patch, "/leads/{id}", "update_lead", "Change, qualify or disqualify a lead", lead())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<p::ConvertIn>(), false)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/leads/{id}/convert",
+                "convert_lead",
+                "The lead becomes a customer and an opportunity",
+                reference::<p::Converted>(),
+            )
+        },
+    );
+    let opp = reference::<p::Opportunity>;
+    add_op(
+        paths,
+        Op {
+            params: p::OpportunityParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(HttpMethod::Get, "/opportunities", "list_opportunities", "Opportunities, newest first", page_schema::<p::Opportunity>())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<p::OpportunityIn>(), true)),
+            status: "201",
+            ..op(HttpMethod::Post, "/opportunities", "create_opportunity", "Open an opportunity", opp())
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/opportunities/{id}", "get_opportunity", "One opportunity", opp()));
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<p::OpportunityIn>(), true)),
+            ..op(
+                HttpMethod::Patch,
+                "/opportunities/{id}",
+                "update_opportunity",
+                "Change an opportunity or move it to another stage (won, lost with a reason)",
+                opp(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<app::sales::DocumentIn>(), false)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/opportunities/{id}/quote",
+                "quote_opportunity",
+                "A draft quote for the opportunity's customer, linked to it",
+                reference::<app::sales::Document>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/stats/pipeline",
+            "pipeline_conversion",
+            "Conversion rates per stage, owner and source; leads converted per source",
+            reference::<p::Conversion>(),
+        ),
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(p::Stage, p::Lead, p::LeadIn, p::Opportunity, p::OpportunityIn, p::ConvertIn, p::Converted, pa::Stages);
+    schema!(p::Conversion, p::StageRate, p::ClosedRate, p::LeadRate);
     c.schemas_from_iter(schemas)
 }
 

@@ -93,13 +93,13 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptJson<T> {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-fn fail(s: &AppState, a: &ApiActor) -> impl Fn(AppError) -> ApiError {
+pub(crate) fn fail(s: &AppState, a: &ApiActor) -> impl Fn(AppError) -> ApiError {
     let i18n = s.i18n.clone();
     let locale = a.locale;
     move |e| ApiError::from_app(e, &i18n, locale)
 }
 
-fn created<T: Serialize>(v: T) -> (StatusCode, Json<T>) {
+pub(crate) fn created<T: Serialize>(v: T) -> (StatusCode, Json<T>) {
     (StatusCode::CREATED, Json(v))
 }
 
