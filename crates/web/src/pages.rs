@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod pipeline;
 mod sales;
 
 const SESSION_COOKIE: &str = "tendero_session";
@@ -70,6 +71,7 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/salespeople", "nav-salespeople", Resource::Salespeople),
     ("/products", "nav-products", Resource::Products),
     ("/tax-rates", "nav-tax-rates", Resource::TaxRates),
+    ("/pipeline", "nav-pipeline", Resource::Pipeline),
     ("/orders", "nav-sales", Resource::Sales),
     ("/invoices", "nav-invoices", Resource::Invoices),
     ("/receivables", "nav-receivables", Resource::Invoices),
@@ -1809,7 +1811,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = sales::router(Router::new())
+    let mut r = pipeline::router(sales::router(Router::new()))
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))
