@@ -732,3 +732,7 @@ help-hours = For instance: mon-fri 09:00-13:00,14:00-18:00; sat 09:00-13:00
 help-utc-offset-minutes = Buenos Aires: -180; Bogotá: -300; Madrid: 60.
 help-holidays = Dates YYYY-MM-DD separated by spaces.
 action-rate = rated
+ticket-solve-no-mailer = No mail server is configured: the rating link will not be sent.
+support-need-contact = Give an e-mail address or a phone number so that we can answer.
+sla-time-zone = Time zone
+help-assignee = The user who handles the ticket (optional; their user name).

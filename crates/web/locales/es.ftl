@@ -732,3 +732,7 @@ help-hours = Ejemplo: mon-fri 09:00-13:00,14:00-18:00; sat 09:00-13:00
 help-utc-offset-minutes = Buenos Aires: -180; Bogotá: -300; Madrid: 60.
 help-holidays = Fechas AAAA-MM-DD separadas por espacios.
 action-rate = calificó
+ticket-solve-no-mailer = No hay servidor de correo configurado: no se enviará el enlace para calificar la atención.
+support-need-contact = Indique un e-mail o un teléfono para poder responderle.
+sla-time-zone = Huso horario
+help-assignee = Usuario que atiende el caso (opcional; su nombre de usuario).

@@ -672,9 +672,7 @@ fn ticket_facts(tr: &Tr, t: &Ticket, customer: Option<String>) -> Vec<Fact> {
     };
     opt("field-category", t.category.clone());
     opt("field-created-at", Some(short_date(&t.created_at)));
-    opt("field-first-response-due", t.first_response_due_at.as_deref().map(short_date));
     opt("field-first-response-at", t.first_response_at.as_deref().map(short_date));
-    opt("field-resolution-due", t.resolution_due_at.as_deref().map(short_date));
     opt(
         "field-escalated",
         t.escalated_at.as_deref().map(|at| format!("{} · {}", short_date(at), t.escalated_by.clone().unwrap_or_default())),
@@ -708,7 +706,7 @@ fn targets(st: &AppState, tr: &Tr, t: &Ticket) -> Vec<TargetView> {
 
 /// The moves the ticket's status allows (`domain::desk::next`), each a button; escalating
 /// asks why, solving says the customer gets the rating link.
-fn moves(tr: &Tr, t: &Ticket, refusal: Option<&Refusal>) -> Vec<MoveView> {
+fn moves(tr: &Tr, t: &Ticket, mailer: bool, refusal: Option<&Refusal>) -> Vec<MoveView> {
     let Some(status) = Status::from_code(&t.status) else { return vec![] };
     let escalated = t.escalated_at.is_some();
     MOVES
@@ -725,7 +723,11 @@ fn moves(tr: &Tr, t: &Ticket, refusal: Option<&Refusal>) -> Vec<MoveView> {
             let (note, hint) = match m {
                 Move::Escalate => (Some(note("field-escalation-reason", true)), Some(tr.t("ticket-escalate-hint"))),
                 Move::Solve => {
-                    let hint = if t.requester_email.is_some() { "ticket-solve-hint" } else { "ticket-solve-no-email" };
+                    let hint = match (mailer, t.requester_email.is_some()) {
+                        (true, true) => "ticket-solve-hint",
+                        (false, _) => "ticket-solve-no-mailer",
+                        (true, false) => "ticket-solve-no-email",
+                    };
                     (Some(note("field-solution", false)), Some(tr.t(hint)))
                 }
                 _ => (None, None),
@@ -784,7 +786,7 @@ async fn ticket_view(st: &AppState, u: &PageUser, id: &str, refusal: Option<Refu
         reply_kind: value("kind"),
         reply_wait: value("wait") == "on",
         reply_error: reply.and_then(|r| r.errors.0.get("body").or(r.errors.0.get("kind"))).map(|k| tr.t(k)),
-        moves: if may_update { moves(tr, &t, refusal.as_ref()) } else { vec![] },
+        moves: if may_update { moves(tr, &t, st.mailer.is_some(), refusal.as_ref()) } else { vec![] },
         l,
     };
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -823,7 +825,8 @@ async fn reply_post(State(st): State<AppState>, u: PageUser, Path(id): Path<Stri
                 (_, Some(_)) => "ticket-reply-unsent",
                 _ => "ticket-reply",
             };
-            Redirect::to(&format!("/tickets/{}?ok={ok}", detail.ticket.id)).into_response()
+            // An empty fragment: the page opens at its top (its flash), not at the form.
+            Redirect::to(&format!("/tickets/{}?ok={ok}#", detail.ticket.id)).into_response()
         }
         Err(e) => ticket_refused(&st, &u, &id, "reply", p, e).await,
     }
@@ -849,7 +852,7 @@ async fn move_post(
                 Move::Solve if st.mailer.is_some() && t.requester_email.is_some() => "ticket-solve-mailed".to_string(),
                 _ => format!("ticket-{name}"),
             };
-            Redirect::to(&format!("/tickets/{}?ok={ok}", t.id)).into_response()
+            Redirect::to(&format!("/tickets/{}?ok={ok}#", t.id)).into_response()
         }
         Err(e) => ticket_refused(&st, &u, &id, name, p, e).await,
     }
@@ -913,6 +916,12 @@ fn support_checks(form: &HashMap<String, String>) -> FieldErrors {
     let blank = |k: &str| form.get(k).is_none_or(|v| v.trim().is_empty());
     if blank("requester_name") {
         errors.add("requester_name", "field-required");
+    }
+    if blank("requester_email") && blank("requester_phone") {
+        errors.add("requester_email", "support-need-contact");
+    }
+    if blank("subject") {
+        errors.add("subject", "field-required");
     }
     if blank("body") {
         errors.add("body", "field-required");
@@ -1112,8 +1121,8 @@ fn policy_section(tr: &Tr, policies: &[d::SlaPolicy], calendars: &[d::BusinessCa
         "field-code",
         "field-name",
         "field-team",
-        "field-first-response-minutes",
-        "field-resolution-minutes",
+        "field-first-response-due",
+        "field-resolution-due",
         "field-calendar-id",
         "sla-conditions",
         "field-warn-percent",
@@ -1135,7 +1144,7 @@ fn calendar_section(tr: &Tr, calendars: &[d::BusinessCalendar], may_edit: bool) 
             total: false,
         })
         .collect();
-    let columns = ["field-name", "field-hours", "field-utc-offset-minutes", "field-holidays"].iter().map(|k| tr.t(k)).collect();
+    let columns = ["field-name", "field-hours", "sla-time-zone", "field-holidays"].iter().map(|k| tr.t(k)).collect();
     Section { title: tr.t("sla-calendars"), columns, rows, action: None, num_from: usize::MAX }
 }
 
