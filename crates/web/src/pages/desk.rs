@@ -684,7 +684,7 @@ fn ticket_facts(tr: &Tr, t: &Ticket, customer: Option<String>) -> Vec<Fact> {
         "field-rating",
         t.rating.map(|r| format!("{}{} ({r}/5)", "★".repeat(r.clamp(0, 5) as usize), "☆".repeat((5 - r).clamp(0, 5) as usize))),
     );
-    opt("field-rating-comment", t.rating_comment.clone());
+    opt("rating-comment", t.rating_comment.clone());
     v
 }
 
