@@ -289,6 +289,7 @@ pub(super) async fn customer_panels(
                 .map(|cur| format!("{base}?source={}&kind={}&channel={}&cursor={}#historial", source, kind, channel, urlencode(&cur)));
             (page.items.into_iter().map(|e| entry(&tr, e)).collect(), more, None)
         }
+        Err(AppError::Invalid(_)) => (vec![], None, Some(tr.t("error-query"))),
         Err(e) => (vec![], None, Some(tr.t(error_status(&e).1))),
     };
     let tabs = SOURCES.iter().map(|(code, key)| (format!("{base}?source={code}#historial"), tr.t(key), *code == source)).collect();
