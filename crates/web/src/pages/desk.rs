@@ -208,7 +208,7 @@ fn entry(tr: &Tr, e: TimelineEntry) -> Entry {
     };
     let subject = match (e.source.as_str(), e.subject.trim().is_empty()) {
         ("ticket", _) => format!("{number} · {}", e.subject),
-        ("document", true) => format!("{label} {number}"),
+        ("document", true) => format!("{label} {number}").trim_end().to_string(),
         ("document", false) => format!("{label} {number} · {}", e.subject),
         _ => e.subject,
     };
