@@ -275,10 +275,96 @@ def main():
                 page.goto(base + "/stock")
                 expect(page.locator("table.list").first).to_contain_text("MART-500")
 
+            def service_desk():
+                # The administrator makes a manager, who works the desk in a browser of their own.
+                page.goto(base + "/users/new")
+                page.fill("#f-username", "gerente")
+                page.fill("#f-display_name", "Gabriela Gerente")
+                page.select_option("#f-role", "manager")
+                page.fill("#f-password", PASSWORD)
+                page.click("main button[type=submit]")
+                expect(page.locator(".flash")).to_contain_text("Registro creado")
+                desk = browser.new_context(locale="es-AR", viewport={"width": 1280, "height": 900})
+                mp = desk.new_page()
+                mp.set_default_timeout(15000)
+                mp.goto(base + "/login")
+                mp.fill("input[name=username]", "gerente")
+                mp.fill("input[name=password]", PASSWORD)
+                mp.click("main button[type=submit]")
+                # A call from a demo customer, logged on the customer's page: first without
+                # a subject (refused in Spanish, what was typed kept), then complete.
+                mp.goto(base + "/customers?q=tornillo")
+                mp.click("table.list a:has-text('Ferretería El Tornillo')")
+                mp.select_option("#registrar #f-kind", "call")
+                mp.select_option("#registrar #f-direction", "in")
+                mp.fill("#registrar #f-body", "Pregunta por su pedido, que no llegó.")
+                mp.click("#registrar button[type=submit]")
+                expect(mp.locator("#e-subject")).to_contain_text("obligatorio")
+                expect(mp.locator("#registrar #f-body")).to_have_value("Pregunta por su pedido, que no llegó.")
+                mp.fill("#registrar #f-subject", "Llamó por la entrega demorada")
+                mp.fill("#registrar #f-duration_minutes", "6")
+                mp.click("#registrar button[type=submit]")
+                expect(mp.locator(".flash")).to_contain_text("Interacción registrada")
+                first = mp.locator("#historial ol.timeline > li").first
+                expect(first).to_contain_text("Llamó por la entrega demorada")
+                expect(first).to_contain_text("Llamada")
+                mp.screenshot(path=os.path.join(SHOTS, "14-customer-history.png"), full_page=True)
+                # A complaint by phone for that customer: the front office's immediate level.
+                mp.click("#historial a:has-text('Nuevo caso')")
+                expect(mp.locator("#f-customer")).to_have_value("Ferretería El Tornillo")
+                mp.select_option("#f-type", "complaint")
+                mp.select_option("#f-channel", "phone")
+                mp.fill("#f-subject", "Entrega demorada del pedido")
+                mp.fill("#f-body", "El pedido tenía que llegar ayer.")
+                mp.click("main button.primary")
+                expect(mp.locator(".flash")).to_contain_text("Caso abierto")
+                expect(mp.locator("h1")).to_contain_text("T-0000")
+                expect(mp.locator("dl.facts")).to_contain_text("immediate")
+                expect(mp.locator("dl.facts")).to_contain_text("Atención al cliente")
+                mp.screenshot(path=os.path.join(SHOTS, "15-ticket.png"), full_page=True)
+                # Escalating asks why; then the back office's deferred level governs it.
+                mp.click("form[action*='/escalate'] button")
+                expect(mp.locator("#e-note-escalate")).to_contain_text("obligatorio")
+                mp.fill("#f-note-escalate", "Hay que revisar el remito con el depósito")
+                mp.click("form[action*='/escalate'] button")
+                expect(mp.locator(".flash")).to_contain_text("escalado")
+                expect(mp.locator("dl.facts")).to_contain_text("Back office")
+                expect(mp.locator("dl.facts")).to_contain_text("deferred")
+                # An internal note, then solved.
+                mp.fill("#f-body", "El depósito confirma que sale mañana.")
+                mp.check("input[name=kind][value=note]")
+                mp.click("#responder button[type=submit]")
+                expect(mp.locator(".flash")).to_contain_text("Nota agregada")
+                expect(mp.locator("ol.messages .msg-note")).to_contain_text("El depósito confirma")
+                mp.fill("#f-note-solve", "Entregado con el remito corregido")
+                mp.click("form[action*='/solve'] button")
+                expect(mp.locator(".flash")).to_contain_text("Caso resuelto")
+                expect(mp.locator("h1 .status")).to_have_text("Resuelto")
+                mp.screenshot(path=os.path.join(SHOTS, "16-ticket-solved.png"), full_page=True)
+                mp.goto(base + "/tickets?tab=all")
+                expect(mp.locator("table.list tr", has_text="Entrega demorada del pedido")).to_contain_text("Resuelto")
+                mp.screenshot(path=os.path.join(SHOTS, "17-tickets.png"), full_page=True)
+                desk.close()
+                # Anyone can ask through the public form, without logging in.
+                anon = browser.new_context(locale="es-AR")
+                ap = anon.new_page()
+                ap.goto(base + "/support")
+                assert ap.locator("nav.areas").count() == 0, "the public form shows the navigation"
+                ap.fill("#f-requester_name", "Juana Pérez")
+                ap.fill("#f-requester_email", "juana@example.com")
+                ap.select_option("#f-type", "request")
+                ap.fill("#f-subject", "Copia de la factura de octubre")
+                ap.fill("#f-body", "¿Me la reenvían por correo?")
+                ap.click("main button.primary")
+                expect(ap.locator("main")).to_contain_text(re.compile(r"T-0000\d\d"))
+                ap.screenshot(path=os.path.join(SHOTS, "18-support-thanks.png"), full_page=True)
+                anon.close()
+
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
-                             ("order_to_cash", order_to_cash), ("english_and_back", english), ("phone_screen", phone_screen)]:
+                             ("order_to_cash", order_to_cash), ("english_and_back", english), ("phone_screen", phone_screen),
+                             ("service_desk", service_desk)]:
                 check(name, fn)
             browser.close()
     finally:

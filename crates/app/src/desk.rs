@@ -1096,3 +1096,20 @@ pub async fn compliance(app: &App, actor: &Actor, p: &ComplianceParams) -> AppRe
         })
         .collect())
 }
+
+/// A request from the public web form: opened by nobody logged in, through the channel
+/// `web`, for a customer or for anyone who leaves an e-mail or a phone. Nobody is assigned
+/// from outside.
+pub async fn submit_request(app: &App, input: &TicketIn) -> AppResult<Ticket> {
+    let input = TicketIn { channel: Some("web".into()), assignee: None, ..input.clone() };
+    let name = input.requester_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("web").to_string();
+    let mut tx = app.db.begin().await?;
+    let t = open_ticket(&mut tx, Opener { user_id: None, name: &name }, &input, false).await?;
+    let levels = Levels::load(&mut tx).await?;
+    let events = rows::events(&mut tx, &t.id).await?;
+    let s = standing(&levels, &t, &events, clock::now());
+    let after = ticket_of(&levels, t, s);
+    audit::record(&mut tx, &Actor::system("web"), "create", "ticket", &after.id, None::<&Ticket>, Some(&after)).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(after)
+}

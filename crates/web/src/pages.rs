@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod desk;
 mod pipeline;
 mod sales;
 
@@ -68,6 +69,7 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/customers", "nav-customers", Resource::Customers),
     ("/suppliers", "nav-suppliers", Resource::Suppliers),
     ("/contacts", "nav-contacts", Resource::Contacts),
+    ("/tickets", "nav-tickets", Resource::Tickets),
     ("/salespeople", "nav-salespeople", Resource::Salespeople),
     ("/products", "nav-products", Resource::Products),
     ("/tax-rates", "nav-tax-rates", Resource::TaxRates),
@@ -81,6 +83,7 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/users", "nav-users", Resource::Users),
     ("/tokens", "nav-tokens", Resource::ApiTokens),
     ("/audit", "nav-audit", Resource::Audit),
+    ("/settings/service-levels", "nav-service-levels", Resource::ServiceLevels),
 ];
 
 fn tr(s: &AppState, locale: &str) -> Tr {
@@ -135,7 +138,15 @@ struct MessagePage {
 
 /// A page for an error that is not about a form's fields.
 fn error_page(s: &AppState, u: &PageUser, e: AppError) -> Response {
-    let (status, key) = match &e {
+    let (status, key) = error_status(&e);
+    let l = layout(s, u, s.i18n.t(&u.session.actor.locale, "error-title"), "");
+    let text = l.tr.t(key);
+    (status, render(&MessagePage { l, text, secret: None, back: "/".into() })).into_response()
+}
+
+/// The answer's status for an error and the key of its message (logged when internal).
+fn error_status(e: &AppError) -> (StatusCode, &'static str) {
+    match e {
         AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
         AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
         AppError::Conflict => (StatusCode::CONFLICT, "error-conflict"),
@@ -147,10 +158,7 @@ fn error_page(s: &AppState, u: &PageUser, e: AppError) -> Response {
             tracing::error!(detail = %d, "internal error");
             (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
         }
-    };
-    let l = layout(s, u, s.i18n.t(&u.session.actor.locale, "error-title"), "");
-    let text = l.tr.t(key);
-    (status, render(&MessagePage { l, text, secret: None, back: "/".into() })).into_response()
+    }
 }
 
 // ---------------------------------------------------------------- sessions
@@ -387,6 +395,24 @@ pub trait Page: Crud {
     fn sections(_app: &App, _actor: &Actor, _tr: &Tr, _o: &Self::Out) -> impl Future<Output = AppResult<Vec<Section>>> + Send {
         async { Ok(vec![]) }
     }
+    /// Blocks of the record's page past its sections (see `DetailPage::panels`), given the
+    /// page's query and what a refused form on the page had typed.
+    fn panels(
+        _s: &AppState,
+        _u: &PageUser,
+        _o: &Self::Out,
+        _q: &HashMap<String, String>,
+        _typed: Option<&Typed>,
+    ) -> impl Future<Output = Vec<String>> + Send {
+        async { vec![] }
+    }
+}
+
+/// A form on a record's page that was refused: what was typed, and why not.
+pub struct Typed {
+    pub values: HashMap<String, String>,
+    pub errors: FieldErrors,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -608,19 +634,31 @@ struct DetailPage {
     posts: Vec<(String, String)>,
     facts: Vec<(String, String)>,
     sections: Vec<Section>,
+    /// Blocks past the sections, rendered by their own templates (so already escaped).
+    panels: Vec<String>,
     history: Vec<app::audit::HistoryEntry>,
 }
 
-async fn detail_page<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
-    let o = match P::get(&s.app, u.actor(), &id).await {
+async fn detail_page<P: Page>(
+    State(s): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    detail_view::<P>(&s, &u, &id, &q, None).await
+}
+
+/// A record's page; after a refused form on it (`typed`), answered 422 with the form again.
+async fn detail_view<P: Page>(s: &AppState, u: &PageUser, id: &str, q: &HashMap<String, String>, typed: Option<&Typed>) -> Response {
+    let o = match P::get(&s.app, u.actor(), id).await {
         Ok(o) => o,
-        Err(e) => return error_page(&s, &u, e),
+        Err(e) => return error_page(s, u, e),
     };
     let specs = match P::form(&s.app, u.actor(), false).await {
         Ok(f) => f,
-        Err(e) => return error_page(&s, &u, e),
+        Err(e) => return error_page(s, u, e),
     };
-    let l = layout(&s, &u, P::name(&o), P::BASE);
+    let l = layout(s, u, P::name(&o), P::BASE);
     let values = values_of(&o);
     let facts = specs
         .iter()
@@ -649,6 +687,7 @@ async fn detail_page<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): 
         posts.push((format!("{}/{oid}/archive", P::BASE), l.tr.t("archive")));
     }
     let sections = P::sections(&s.app, u.actor(), &l.tr, &o).await.unwrap_or_default();
+    let panels = P::panels(s, u, &o, q, typed).await;
     let history = app::audit::history(&s.app, u.actor(), P::RESOURCE, P::ENTITY, &oid).await.unwrap_or_default();
     let history = history
         .into_iter()
@@ -658,7 +697,11 @@ async fn detail_page<P: Page>(State(s): State<AppState>, u: PageUser, Path(id): 
             h
         })
         .collect();
-    render(&DetailPage { l, archived, links, posts, facts, sections, history })
+    let page = render(&DetailPage { l, archived, links, posts, facts, sections, panels, history });
+    match typed {
+        Some(_) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+        None => page,
+    }
 }
 
 #[derive(Template)]
@@ -967,6 +1010,13 @@ macro_rules! party_page {
                     out.extend(sales::customer_section(app, actor, tr, o).await);
                 }
                 Ok(out)
+            }
+            async fn panels(s: &AppState, u: &PageUser, o: &m::Party, q: &HashMap<String, String>, typed: Option<&Typed>) -> Vec<String> {
+                if $role == PartyRole::Customer && o.is_customer {
+                    desk::customer_panels(s, u, o, q, typed).await
+                } else {
+                    vec![]
+                }
             }
         }
     };
@@ -1555,7 +1605,7 @@ async fn company_page(State(s): State<AppState>, u: PageUser) -> Response {
         .iter()
         .filter_map(|(k, _)| values.get(*k).filter(|v| !v.is_empty()).map(|v| (l.tr.t(&label_key(k)), v.clone())))
         .collect();
-    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections: vec![], history: vec![] })
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections: vec![], panels: vec![], history: vec![] })
 }
 
 async fn company_post(State(s): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
@@ -1690,7 +1740,16 @@ async fn token_page(State(s): State<AppState>, u: PageUser, Path(id): Path<Strin
         (l.tr.t("field-created-at"), t.created_at.clone()),
     ];
     let posts = if t.revoked_at.is_none() { vec![(format!("/tokens/{}/revoke", t.id), l.tr.t("revoke"))] } else { vec![] };
-    render(&DetailPage { l, archived: t.revoked_at.is_some(), links: vec![], posts, facts, sections: vec![], history: vec![] })
+    render(&DetailPage {
+        l,
+        archived: t.revoked_at.is_some(),
+        links: vec![],
+        posts,
+        facts,
+        sections: vec![],
+        panels: vec![],
+        history: vec![],
+    })
 }
 
 async fn token_revoke_post(
@@ -1811,7 +1870,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = pipeline::router(sales::router(Router::new()))
+    let mut r = pipeline::router(desk::router(sales::router(Router::new())))
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))

@@ -48,11 +48,11 @@ pub fn base_of(kind: &str) -> &'static str {
     DocKind::from_code(kind).and_then(|k| KIND_PAGES.iter().find(|p| p.kind == k)).map(|p| p.base).unwrap_or("/orders")
 }
 
-fn money(tr: &Tr, v: &str) -> String {
+pub(super) fn money(tr: &Tr, v: &str) -> String {
     format_decimal(v, &tr.locale)
 }
 
-fn short_date(d: &str) -> String {
+pub(super) fn short_date(d: &str) -> String {
     d.replace('T', " ").chars().take(16).collect()
 }
 
@@ -399,7 +399,7 @@ async fn detail(st: AppState, u: PageUser, page: &'static KindPage, id: String) 
             h
         })
         .collect();
-    render(&DetailPage { l, archived: d.status == "cancelled", links, posts, facts, sections, history })
+    render(&DetailPage { l, archived: d.status == "cancelled", links, posts, facts, sections, panels: vec![], history })
 }
 
 /// `/documents/{id}`: any document, sent to its kind's page.
@@ -442,7 +442,7 @@ async fn transition(
 }
 
 /// A plain form of fields: shown again with the fields' messages and `error` (answered
-/// 422 then) until it is accepted.
+/// 422 then) until it is accepted. A record's `version` in `values` goes along hidden.
 pub(super) fn form_response(
     l: Layout,
     specs: Vec<FieldSpec>,
@@ -454,7 +454,8 @@ pub(super) fn form_response(
 ) -> Response {
     let fields = fields(&l.tr, specs, values, errors);
     let status = if errors.is_empty() && error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = FormPage { l, logo_card: false, has_logo: false, error, action, cancel, hidden: vec![], fields };
+    let hidden = values.get("version").filter(|v| !v.is_empty()).map(|v| vec![("version".to_string(), v.clone())]).unwrap_or_default();
+    let page = FormPage { l, logo_card: false, has_logo: false, error, action, cancel, hidden, fields };
     (status, render(&page)).into_response()
 }
 
@@ -484,21 +485,21 @@ async fn convert(State(st): State<AppState>, u: PageUser, Path(id): Path<String>
 
 #[derive(Template)]
 #[template(path = "document_form.html")]
-struct DocumentForm {
-    l: Layout,
-    error: Option<String>,
-    action: String,
-    cancel: String,
-    submit: String,
-    hidden: Vec<(String, String)>,
-    fields: Vec<Field>,
-    lines: Vec<LineRowIn>,
-    may_price: bool,
-    customers: Vec<String>,
-    products: Vec<(String, String)>,
+pub(super) struct DocumentForm {
+    pub(super) l: Layout,
+    pub(super) error: Option<String>,
+    pub(super) action: String,
+    pub(super) cancel: String,
+    pub(super) submit: String,
+    pub(super) hidden: Vec<(String, String)>,
+    pub(super) fields: Vec<Field>,
+    pub(super) lines: Vec<LineRowIn>,
+    pub(super) may_price: bool,
+    pub(super) customers: Vec<String>,
+    pub(super) products: Vec<(String, String)>,
 }
 
-struct LineRowIn {
+pub(super) struct LineRowIn {
     product: String,
     description: String,
     quantity: String,
@@ -560,10 +561,7 @@ async fn document_form(
             }
         })
         .collect();
-    let customers = m::list_parties(&st.app, u.actor(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
-        .await
-        .map(|p| p.items.into_iter().map(|c| c.name).collect())
-        .unwrap_or_default();
+    let customers = customer_names(st, u).await;
     let products = m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), ..Default::default() })
         .await
         .map(|p| {
@@ -585,6 +583,14 @@ async fn document_form(
     let may_price = u.actor().can(Action::Update, Resource::PriceOverride);
     (status, render(&DocumentForm { l, error, action, cancel, submit, hidden, fields, lines, may_price, customers, products }))
         .into_response()
+}
+
+/// The customers' names a form offers to choose from (its datalist).
+pub(super) async fn customer_names(st: &AppState, u: &PageUser) -> Vec<String> {
+    m::list_parties(&st.app, u.actor(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
+        .await
+        .map(|p| p.items.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default()
 }
 
 /// The customer a person typed: a name (exact, accents and case aside), a code or a tax id.
@@ -618,6 +624,22 @@ pub(super) async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) ->
     }
 }
 
+/// The customer of a form's `customer` field, if one was typed; a name that is no
+/// customer's, or more than one's, is the field's error.
+pub(super) async fn customer_field(st: &AppState, u: &PageUser, typed: Option<String>, errors: &mut FieldErrors) -> Option<String> {
+    let typed = typed?;
+    match resolve_customer(st, u, &typed).await.as_deref() {
+        Some("ambiguous") => {
+            errors.add("customer", "customer-ambiguous");
+            None
+        }
+        other => other.map(str::to_string).or_else(|| {
+            errors.add("customer", "customer-unknown");
+            None
+        }),
+    }
+}
+
 /// The article a person typed: its code (what the list offers), or a name only one has.
 async fn resolve_product(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
     let text = text.trim();
@@ -636,19 +658,7 @@ async fn resolve_product(st: &AppState, u: &PageUser, text: &str) -> Option<Stri
 
 async fn document_input(st: &AppState, u: &PageUser, p: &Posted, errors: &mut FieldErrors) -> DocumentIn {
     let text = |k: &str| p.text(k).filter(|v| !v.trim().is_empty());
-    let customer_id = match text("customer") {
-        Some(c) => match resolve_customer(st, u, &c).await.as_deref() {
-            Some("ambiguous") => {
-                errors.add("customer", "customer-ambiguous");
-                None
-            }
-            other => other.map(str::to_string).or_else(|| {
-                errors.add("customer", "customer-unknown");
-                None
-            }),
-        },
-        None => None,
-    };
+    let customer_id = customer_field(st, u, text("customer"), errors).await;
     let mut lines = Vec::new();
     for i in 0..1000 {
         if !p.0.contains_key(&format!("quantity_{i}")) && !p.0.contains_key(&format!("product_{i}")) {
@@ -1207,7 +1217,7 @@ async fn stock_page(State(st): State<AppState>, u: PageUser) -> Response {
     if u.actor().can(Action::Update, Resource::Company) {
         links.push(("/settings/sales".to_string(), t.t("settings-sales")));
     }
-    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, history: vec![] })
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, panels: vec![], history: vec![] })
 }
 
 async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -1255,7 +1265,7 @@ async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Hash
         ));
     }
     let sections = vec![Section { title: t.t("stock-moves"), columns, rows, action: None, num_from: 4 }];
-    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, history: vec![] })
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, panels: vec![], history: vec![] })
 }
 
 async fn adjust_form(st: &AppState, u: &PageUser, values: HashMap<String, String>, errors: FieldErrors, error: Option<String>) -> Response {
@@ -1444,7 +1454,7 @@ async fn receivables_page(State(st): State<AppState>, u: PageUser, Query(q): Que
         .collect();
     rows.push(Row { cells: cells(t.t("field-total"), &ageing.totals), href: String::new(), archived: false, total: true });
     let sections = vec![Section { title: t.t("ageing-title"), columns, rows, action: None, num_from: 1 }];
-    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts: vec![], sections, history: vec![] })
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts: vec![], sections, panels: vec![], history: vec![] })
 }
 
 async fn statement_page(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
@@ -1493,7 +1503,7 @@ async fn statement_page(State(st): State<AppState>, u: PageUser, Path(id): Path<
         (format!("/customers/{}", stmt.customer_id), t.t("field-customer")),
     ];
     let sections = vec![Section { title: t.t("statement-entries"), columns, rows, action: None, num_from: 3 }];
-    render(&DetailPage { l, archived: false, links, posts: vec![], facts, sections, history: vec![] })
+    render(&DetailPage { l, archived: false, links, posts: vec![], facts, sections, panels: vec![], history: vec![] })
 }
 
 // ---------------------------------------------------------------- tracking
@@ -1528,7 +1538,7 @@ async fn track_page(State(st): State<AppState>, headers: axum::http::HeaderMap, 
         })
         .collect();
     sections.push(Section { title: t.t("doc-chain"), columns, rows, action: None, num_from: usize::MAX });
-    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections, history: vec![] })
+    render(&DetailPage { l, archived: false, links: vec![], posts: vec![], facts, sections, panels: vec![], history: vec![] })
 }
 
 // ---------------------------------------------------------------- printing and e-mail
