@@ -360,11 +360,39 @@ def main():
                 ap.screenshot(path=os.path.join(SHOTS, "18-support-thanks.png"), full_page=True)
                 anon.close()
 
+            def pipeline():
+                # A lead from a fair, converted into a customer, whose opportunity moves on
+                # the board; the proposal stage asks for a value first.
+                page.goto(base + "/leads/new")
+                page.fill("#f-name", "Laura Díaz")
+                page.fill("#f-company", "Vivero Los Aromos")
+                page.fill("#f-email", "laura@aromos.com.ar")
+                page.select_option("#f-source", "fair")
+                page.click("main button.primary")
+                row = page.locator("table.list tr", has_text="Laura Díaz")
+                expect(row).to_contain_text("Feria")
+                row.locator("button").click()
+                expect(page.locator("h1")).to_contain_text("Vivero Los Aromos")
+                page.goto(base + "/pipeline")
+                card = page.locator(".board .column[aria-label='Calificación'] .opp", has_text="Vivero Los Aromos")
+                expect(card).to_have_count(1)
+                card.locator("select[name=stage]").select_option("proposal")
+                card.locator("button:has-text('Mover')").click()
+                expect(page.locator("p.error")).to_contain_text("importe estimado")
+                card = page.locator(".board .opp", has_text="Vivero Los Aromos")
+                card.locator("select[name=stage]").select_option("proposal")
+                card.locator("input[name=expected_value]").fill("250000.50")
+                card.locator("button:has-text('Mover')").click()
+                moved = page.locator(".board .column[aria-label='Propuesta'] .opp", has_text="Vivero Los Aromos")
+                expect(moved).to_contain_text("250.000,50")
+                expect(page.locator("section.card", has_text="Conversión por etapa")).to_contain_text("Calificación")
+                page.screenshot(path=os.path.join(SHOTS, "19-pipeline.png"), full_page=True)
+
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
                              ("order_to_cash", order_to_cash), ("english_and_back", english), ("phone_screen", phone_screen),
-                             ("service_desk", service_desk)]:
+                             ("service_desk", service_desk), ("pipeline", pipeline)]:
                 check(name, fn)
             browser.close()
     finally:

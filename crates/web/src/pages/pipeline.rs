@@ -124,7 +124,11 @@ async fn board(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<
                 .filter(|o| o.stage == s.code)
                 .filter_map(|o| domain::money::parse_scaled(o.expected_value.as_deref()?, 6, false).ok())
                 .fold(0i64, i64::saturating_add);
-            let total = money(&domain::money::format_trimmed(total, 6));
+            // Shown with the decimals the values come with (the currency's).
+            let places = items.iter().find_map(|o| o.expected_value.as_deref()?.split_once('.').map(|(_, f)| f.len())).unwrap_or(0);
+            let scaled = domain::money::format_scaled(total, 6);
+            let cut = scaled.find('.').map(|i| if places == 0 { i } else { i + 1 + places }).unwrap_or(scaled.len());
+            let total = money(&scaled[..cut.min(scaled.len())]);
             Column { code: s.code.clone(), name: s.name.clone(), won: s.is_won, lost: s.is_lost, total, cards }
         })
         .collect();
