@@ -126,6 +126,7 @@ pub async fn save_calendar(app: &App, actor: &Actor, id: Option<&str>, input: &C
     audit::record(&mut tx, actor, if b.is_some() { "update" } else { "create" }, "business_calendar", &after.id, b.as_ref(), Some(&after))
         .await?;
     tx.commit().await.map_err(store::StoreError::from)?;
+    due_times_follow(app).await;
     Ok(after)
 }
 
@@ -310,7 +311,16 @@ pub async fn save_policy(app: &App, actor: &Actor, id: Option<&str>, input: &Sla
     let b = before.map(policy_of);
     audit::record(&mut tx, actor, if b.is_some() { "update" } else { "create" }, "sla_policy", &after.id, b.as_ref(), Some(&after)).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
+    due_times_follow(app).await;
     Ok(after)
+}
+
+/// After a policy or calendar changed, the open tickets' due times follow. The change is
+/// already saved; if this fails, the server's periodic job does it later.
+async fn due_times_follow(app: &App) {
+    if let Err(e) = refresh_due_times(app).await {
+        tracing::warn!(error = %e, "ticket due times not refreshed after a service-level change");
+    }
 }
 
 /// The policies and the calendars their clocks follow, read once for a whole list.
@@ -1112,4 +1122,49 @@ pub async fn submit_request(app: &App, input: &TicketIn) -> AppResult<Ticket> {
     audit::record(&mut tx, &Actor::system("web"), "create", "ticket", &after.id, None::<&Ticket>, Some(&after)).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(after)
+}
+
+/// What [`refresh_due_times`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Refreshed {
+    pub open: usize,
+    pub changed: usize,
+    /// Seconds spent computing the due times (the SLA clock), reading and writing aside.
+    pub compute_s: f64,
+}
+
+/// Computes again the due times and breach flags of every open ticket and writes those
+/// that changed: after a policy or calendar changed, and by the server's periodic job,
+/// so that lists and the breach watch read them from the table.
+pub async fn refresh_due_times(app: &App) -> AppResult<Refreshed> {
+    let mut tx = app.db.begin().await?;
+    let levels = Levels::load(&mut tx).await?;
+    let (tickets, events) = rows::open_tickets(&mut tx).await?;
+    let now = clock::now();
+    let started = std::time::Instant::now();
+    let mut changed = Vec::new();
+    let mut rest = events.as_slice();
+    for t in &tickets {
+        // Both lists are in ticket order: each ticket's events are the next run.
+        let skip = rest.iter().take_while(|e| e.ticket_id < t.id).count();
+        rest = &rest[skip..];
+        let n = rest.iter().take_while(|e| e.ticket_id == t.id).count();
+        let (mine, after) = rest.split_at(n);
+        rest = after;
+        let mut fresh = t.clone();
+        refresh(&levels, &mut fresh, mine, now);
+        fresh.first_response_breached = fresh.first_response_breached.max(t.first_response_breached);
+        fresh.resolution_breached = fresh.resolution_breached.max(t.resolution_breached);
+        if (&fresh.first_response_due_at, &fresh.resolution_due_at, fresh.first_response_breached, fresh.resolution_breached)
+            != (&t.first_response_due_at, &t.resolution_due_at, t.first_response_breached, t.resolution_breached)
+        {
+            changed.push(fresh);
+        }
+    }
+    let compute_s = started.elapsed().as_secs_f64();
+    for t in &changed {
+        rows::set_due_times(&mut tx, t).await?;
+    }
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Refreshed { open: tickets.len(), changed: changed.len(), compute_s })
 }

@@ -541,3 +541,32 @@ pub async fn lifecycle_of(conn: &mut Conn, party_id: &str) -> Result<Option<(Str
         .fetch_optional(conn)
         .await?)
 }
+
+/// Every open ticket, and the status history of each, in ticket order.
+pub async fn open_tickets(conn: &mut Conn) -> Result<(Vec<TicketRow>, Vec<TicketEventRow>), StoreError> {
+    let open = "('new', 'open', 'waiting', 'escalated')";
+    let tickets = sqlx::query_as(&format!("SELECT * FROM tickets WHERE status IN {open} ORDER BY id")).fetch_all(&mut *conn).await?;
+    let events = sqlx::query_as(&format!(
+        "SELECT e.* FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.status IN {open} ORDER BY e.ticket_id, e.at, e.id"
+    ))
+    .fetch_all(conn)
+    .await?;
+    Ok((tickets, events))
+}
+
+/// Writes a ticket's cached due times and breach flags (not its version: nothing a user
+/// typed changes).
+pub async fn set_due_times(conn: &mut Conn, t: &TicketRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE tickets SET first_response_due_at = $1, resolution_due_at = $2, first_response_breached = $3, resolution_breached = $4 \
+         WHERE id = $5",
+    )
+    .bind(&t.first_response_due_at)
+    .bind(&t.resolution_due_at)
+    .bind(t.first_response_breached)
+    .bind(t.resolution_breached)
+    .bind(&t.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

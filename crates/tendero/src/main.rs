@@ -4,6 +4,7 @@
 
 mod bench;
 mod config;
+mod crm_bench;
 mod o2c;
 
 use anyhow::{bail, Context, Result};
@@ -169,6 +170,23 @@ enum BenchCommand {
         /// The reference orders (default: ../shared/data/bench/order-to-cash-200.json).
         #[arg(long)]
         reference: Option<std::path::PathBuf>,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A customer's timeline among a million interactions, and the SLA clock of open tickets.
+    Crm {
+        /// Interactions in the database; a tenth of them are one customer's.
+        #[arg(long, default_value_t = 1_000_000)]
+        interactions: usize,
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        /// Timeline requests.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        /// A PostgreSQL server to run on (a fresh database is made there and dropped after).
+        #[arg(long = "on", value_name = "POSTGRES_URL")]
+        on: Option<String>,
         /// Print the figures as one JSON object on the last line.
         #[arg(long)]
         json: bool,
@@ -342,6 +360,15 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             }
         }
+        Command::Bench { command: BenchCommand::Crm { interactions, tickets, queries, on, json } } => {
+            let on = on.or(settings.database_url.clone());
+            let figures = crm_bench::run(crm_bench::Opts { interactions, tickets, queries, database_url: on }).await?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
         Command::Import { kind, file, dry_run, skip_bad_rows, party } => {
             return import(&settings, &actor, &kind, &file, dry_run, skip_bad_rows, party).await
         }
@@ -393,7 +420,8 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
 }
 
 /// What changes with time alone: customers slip from active to inactive when no purchase
-/// comes. Run at start and every six hours (so a day never passes without it).
+/// comes; open tickets' breach flags. Run at start and every six hours (so a day never
+/// passes without it).
 async fn daily_jobs(app: App) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
     loop {
@@ -401,6 +429,10 @@ async fn daily_jobs(app: App) {
         match app::crm::refresh_lifecycles(&app).await {
             Ok(n) => tracing::info!(changed = n, "customer lifecycles refreshed"),
             Err(e) => tracing::warn!(error = %e, "customer lifecycles not refreshed; will try again"),
+        }
+        match app::desk::refresh_due_times(&app).await {
+            Ok(r) => tracing::info!(open = r.open, changed = r.changed, "ticket due times refreshed"),
+            Err(e) => tracing::warn!(error = %e, "ticket due times not refreshed; will try again"),
         }
     }
 }
