@@ -475,3 +475,138 @@ pub async fn set_lifecycle(app: &App, actor: &Actor, customer_id: &str, input: &
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(after)
 }
+
+// ---------------------------------------------------------------------------------------
+// Call scripts
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallScript {
+    pub id: String,
+    pub name: String,
+    pub purpose: Option<String>,
+    /// Questions in order; each answer leads to the `next` question's id or to `end`.
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<domain::script::Step>,
+    pub version: i64,
+}
+
+fn script_of(r: store::pipeline::ScriptRow) -> CallScript {
+    CallScript { steps: serde_json::from_str(&r.steps).unwrap_or_default(), id: r.id, name: r.name, purpose: r.purpose, version: r.version }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallScriptIn {
+    pub name: Option<String>,
+    pub purpose: Option<String>,
+    /// `[{"id", "question", "answers": [{"label", "next"}]}]`; `next` is a step id or `end`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub steps: Option<serde_json::Value>,
+    pub archived: Option<bool>,
+    pub version: Option<i64>,
+}
+
+pub async fn call_scripts(app: &App, actor: &Actor) -> AppResult<Vec<CallScript>> {
+    actor.authorize(Action::Read, Resource::Interactions)?;
+    let mut conn = app.db.reader().await?;
+    Ok(store::pipeline::scripts(&mut conn).await?.into_iter().map(script_of).collect())
+}
+
+pub async fn get_call_script(app: &App, actor: &Actor, id: &str) -> AppResult<CallScript> {
+    actor.authorize(Action::Read, Resource::Interactions)?;
+    let mut conn = app.db.reader().await?;
+    store::pipeline::get_script(&mut conn, &parse_id(id)?).await?.map(script_of).ok_or(AppError::NotFound)
+}
+
+/// Creates a script (`id` none) or changes one; a script whose branches lead nowhere, loop
+/// back or leave a question unreachable is refused with the reason.
+pub async fn save_call_script(app: &App, actor: &Actor, id: Option<&str>, input: &CallScriptIn) -> AppResult<CallScript> {
+    // Writing scripts is the manager's; agents run them.
+    actor.authorize(if id.is_some() { Action::Update } else { Action::Create }, Resource::ServiceLevels)?;
+    let mut tx = app.db.begin().await?;
+    let before = match id {
+        Some(id) => Some(store::pipeline::get_script(&mut tx, &parse_id(id)?).await?.ok_or(AppError::NotFound)?),
+        None => None,
+    };
+    if before.as_ref().is_some_and(|b| input.version.is_some_and(|v| v != b.version)) {
+        return Err(AppError::Conflict);
+    }
+    let now = clock::now_text();
+    let mut row = before.clone().unwrap_or_else(|| store::pipeline::ScriptRow {
+        id: new_id(),
+        created_at: now.clone(),
+        version: 1,
+        ..Default::default()
+    });
+    let mut errors = FieldErrors::new();
+    if input.name.is_some() || before.is_none() {
+        row.name = v::required(&mut errors, "name", input.name.as_deref(), 120);
+    }
+    if input.purpose.is_some() {
+        row.purpose = v::optional(&mut errors, "purpose", input.purpose.as_deref(), 200);
+    }
+    match (&input.steps, before.is_none()) {
+        (Some(value), _) => match serde_json::from_value::<Vec<domain::script::Step>>(value.clone()) {
+            Ok(steps) => match domain::script::check(&steps) {
+                Ok(()) => row.steps = serde_json::to_string(&steps).unwrap_or_default(),
+                Err(e) => errors.add("steps", &e.to_string()),
+            },
+            Err(_) => errors.add("steps", "script-step-invalid"),
+        },
+        (None, true) => errors.add("steps", "field-required"),
+        (None, false) => {}
+    }
+    match input.archived {
+        Some(true) if row.archived_at.is_none() => row.archived_at = Some(now.clone()),
+        Some(false) => row.archived_at = None,
+        _ => {}
+    }
+    errors.into_result(())?;
+    row.updated_at = now;
+    store::pipeline::save_script(&mut tx, &row, before.is_none()).await?;
+    let after = CallScript { version: row.version + i64::from(before.is_some()), ..script_of(row) };
+    let b = before.map(script_of);
+    audit::record(&mut tx, actor, if b.is_some() { "update" } else { "create" }, "call_script", &after.id, b.as_ref(), Some(&after))
+        .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(after)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRunIn {
+    pub customer_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// in (default) | out
+    pub direction: Option<String>,
+    /// The questions asked and the answers given, in order.
+    #[schema(value_type = Vec<Object>)]
+    pub answers: Option<Vec<domain::script::Given>>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub duration_minutes: Option<i64>,
+}
+
+/// A call guided by the script: the answers must follow it; the call is recorded as an
+/// interaction carrying them.
+pub async fn run_call_script(app: &App, actor: &Actor, id: &str, input: &ScriptRunIn) -> AppResult<Interaction> {
+    let script = get_call_script(app, actor, id).await?;
+    let answers = input.answers.clone().unwrap_or_default();
+    if answers.is_empty() || !domain::script::follows(&script.steps, &answers) {
+        return Err(AppError::Invalid(FieldErrors::single("answers", "script-answers-invalid")));
+    }
+    let interaction = InteractionIn {
+        customer_id: input.customer_id.clone(),
+        contact_id: input.contact_id.clone(),
+        kind: Some("call".into()),
+        channel: Some("phone".into()),
+        direction: input.direction.clone().or(Some("in".into())),
+        duration_minutes: input.duration_minutes,
+        subject: input.subject.clone().filter(|s| !s.trim().is_empty()).or(Some(script.name.clone())),
+        body: input.body.clone(),
+        outcome: answers.last().map(|g| g.answer.clone()),
+        script_answers: Some(serde_json::json!({"script_id": script.id, "script": script.name, "answers": answers})),
+        ..InteractionIn::default()
+    };
+    create_interaction(app, actor, &interaction).await
+}

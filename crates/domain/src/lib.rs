@@ -8,6 +8,7 @@ pub mod party;
 pub mod pipeline;
 pub mod product;
 pub mod sales;
+pub mod script;
 pub mod sla;
 pub mod taxid;
 pub mod text;

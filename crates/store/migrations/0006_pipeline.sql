@@ -90,3 +90,19 @@ INSERT INTO pipeline_stages (id, code, name, position, probability, is_won, is_l
 ('019a0000-0000-7000-8000-000000000204', 'negotiation', 'Negociación', 40, 75, 0, 0, 'expected_value expected_close customer', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
 ('019a0000-0000-7000-8000-000000000205', 'won', 'Ganada', 50, 100, 1, 0, 'expected_value customer', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
 ('019a0000-0000-7000-8000-000000000206', 'lost', 'Perdida', 60, 0, 0, 1, '', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+
+-- Call scripts: questions with branches by answer, run by an agent during a call; the
+-- answers are kept on the interaction (interactions.script_answers).
+CREATE TABLE call_scripts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    -- what the script is for: sales, support, survey…
+    purpose TEXT,
+    -- the steps as JSON: [{"id", "question", "answers": [{"label", "next"}]}]; `next` is a
+    -- step id or "end"; the first step starts
+    steps TEXT NOT NULL,
+    archived_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 1
+);

@@ -308,3 +308,42 @@ pub async fn lead_conversion(conn: &mut Conn) -> Result<Vec<(String, i64, i64)>,
     .fetch_all(conn)
     .await?)
 }
+
+#[derive(Debug, Clone, FromRow, Default)]
+pub struct ScriptRow {
+    pub id: String,
+    pub name: String,
+    pub purpose: Option<String>,
+    pub steps: String,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+pub async fn save_script(conn: &mut Conn, s: &ScriptRow, insert: bool) -> Result<(), StoreError> {
+    let sql = save_sql("call_scripts", &["name", "purpose", "steps", "archived_at", "created_at", "updated_at"], insert);
+    let done = sqlx::query(&sql)
+        .bind(&s.name)
+        .bind(&s.purpose)
+        .bind(&s.steps)
+        .bind(&s.archived_at)
+        .bind(&s.created_at)
+        .bind(&s.updated_at)
+        .bind(s.version)
+        .bind(&s.id)
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+pub async fn get_script(conn: &mut Conn, id: &str) -> Result<Option<ScriptRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM call_scripts WHERE id = $1").bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn scripts(conn: &mut Conn) -> Result<Vec<ScriptRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM call_scripts WHERE archived_at IS NULL ORDER BY name").fetch_all(conn).await?)
+}

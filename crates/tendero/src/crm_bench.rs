@@ -101,7 +101,9 @@ async fn load(app: &App, opts: &Opts) -> Result<(String, f64, f64)> {
     // having waited for the customer once.
     let started = Instant::now();
     let mut tx = app.db.begin().await.map_err(err)?;
-    sqlx::query("UPDATE sla_policies SET calendar_id = '019a0000-0000-7000-8000-000000000101' WHERE code = 'deferred'").execute(&mut *tx).await?;
+    sqlx::query("UPDATE sla_policies SET calendar_id = '019a0000-0000-7000-8000-000000000101' WHERE code = 'deferred'")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let mut done = 0;
     while done < opts.tickets {

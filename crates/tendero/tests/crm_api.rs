@@ -494,3 +494,60 @@ async fn a_customers_lifecycle_follows_their_purchases_and_a_hand_set_one_stays(
         s.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_call_guided_by_a_script_keeps_its_answers_on_the_timeline() {
+    for db in databases().await {
+        let label = db.label;
+        let s = common::spawn(db).await;
+        let c = customer(&s, "Cliente Encuestado").await;
+        let steps = json!([
+            {"id": "interes", "question": "¿Le interesa la nueva línea?", "answers": [{"label": "Sí", "next": "presupuesto"}, {"label": "No", "next": "motivo"}]},
+            {"id": "presupuesto", "question": "¿Le enviamos un presupuesto?", "answers": [{"label": "Sí", "next": "end"}, {"label": "Más adelante", "next": "end"}]},
+            {"id": "motivo", "question": "¿Por qué no?", "answers": [{"label": "Precio", "next": "end"}, {"label": "Ya tiene proveedor", "next": "end"}]}
+        ]);
+        for (bad, key) in [
+            (json!([{"id": "a", "question": "¿?", "answers": [{"label": "x", "next": "a"}]}]), "script-cycle"),
+            (json!([{"id": "a", "question": "¿?", "answers": [{"label": "x", "next": "b"}]}]), "script-next-unknown"),
+            (json!("no es una lista"), "script-step-invalid"),
+        ] {
+            let (st, err) = s.post("/api/v1/call-scripts", json!({"name": "Malo", "steps": bad})).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {err}");
+            assert!(err["error"]["fields"]["steps"].is_string(), "{label}: {key}: {err}");
+        }
+        let (st, script) = s.post("/api/v1/call-scripts", json!({"name": "Nueva línea", "purpose": "ventas", "steps": steps})).await;
+        assert_eq!(st, StatusCode::CREATED, "{label}: {script}");
+        let sid = id(&script);
+        let front = s.token_for("front_office").await;
+        let run = |answers: Value| json!({"customer_id": c, "answers": answers, "duration_minutes": 3});
+        let (st, err) = s
+            .call_as(
+                &front,
+                Method::POST,
+                &format!("/api/v1/call-scripts/{sid}/run"),
+                Some(run(json!([{"step": "interes", "answer": "No"}, {"step": "presupuesto", "answer": "Sí"}]))),
+            )
+            .await;
+        assert_eq!((st, err["error"]["fields"]["answers"].is_string()), (StatusCode::UNPROCESSABLE_ENTITY, true), "{label}: {err}");
+        let (st, call) = s
+            .call_as(
+                &front,
+                Method::POST,
+                &format!("/api/v1/call-scripts/{sid}/run"),
+                Some(run(json!([{"step": "interes", "answer": "No"}, {"step": "motivo", "answer": "Precio"}]))),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{label}: {call}");
+        assert_eq!(
+            (call["kind"].as_str(), call["subject"].as_str(), call["outcome"].as_str()),
+            (Some("call"), Some("Nueva línea"), Some("Precio")),
+            "{label}"
+        );
+        assert_eq!(call["script_answers"]["answers"][1], json!({"step": "motivo", "answer": "Precio"}), "{label}: {call}");
+        let (_, tl) = s.get(&format!("/api/v1/customers/{c}/timeline")).await;
+        assert_eq!(tl["items"][0]["id"], call["id"], "{label}: the call is on the timeline");
+        let (st, _) = s.call_as(&front, Method::POST, "/api/v1/call-scripts", Some(json!({"name": "x", "steps": steps}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{label}: the manager writes scripts, agents run them");
+        s.db.cleanup().await;
+    }
+}

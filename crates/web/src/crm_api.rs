@@ -120,6 +120,45 @@ async fn lifecycle_set_h(
     c::set_lifecycle(&st.app, &a.actor, &id, &i).await.map(Json).map_err(fail(&st, &a))
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Scripts {
+    pub items: Vec<c::CallScript>,
+}
+
+async fn scripts_h(State(st): State<AppState>, a: ApiActor) -> ApiResult<Scripts> {
+    c::call_scripts(&st.app, &a.actor).await.map(|items| Json(Scripts { items })).map_err(fail(&st, &a))
+}
+
+async fn script_create_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    ApiJson(i): ApiJson<c::CallScriptIn>,
+) -> Result<(StatusCode, Json<c::CallScript>), ApiError> {
+    c::save_call_script(&st.app, &a.actor, None, &i).await.map(created).map_err(fail(&st, &a))
+}
+
+async fn script_get_h(State(st): State<AppState>, a: ApiActor, Path(id): Path<String>) -> ApiResult<c::CallScript> {
+    c::get_call_script(&st.app, &a.actor, &id).await.map(Json).map_err(fail(&st, &a))
+}
+
+async fn script_update_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<c::CallScriptIn>,
+) -> ApiResult<c::CallScript> {
+    c::save_call_script(&st.app, &a.actor, Some(&id), &i).await.map(Json).map_err(fail(&st, &a))
+}
+
+async fn script_run_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<c::ScriptRunIn>,
+) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    c::run_call_script(&st.app, &a.actor, &id, &i).await.map(created).map_err(fail(&st, &a))
+}
+
 async fn tickets_h(State(st): State<AppState>, a: ApiActor, ApiQuery(p): ApiQuery<TicketParams>) -> ApiResult<Page<Ticket>> {
     d::list_tickets(&st.app, &a.actor, &p).await.map(Json).map_err(fail(&st, &a))
 }
@@ -250,6 +289,9 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         .route("/interactions/{id}", get(interaction_get_h))
         .route("/customers/{id}/timeline", get(timeline_h))
         .route("/customers/{id}/lifecycle", get(lifecycle_h).put(lifecycle_set_h))
+        .route("/call-scripts", get(scripts_h).post(script_create_h))
+        .route("/call-scripts/{id}", get(script_get_h).patch(script_update_h))
+        .route("/call-scripts/{id}/run", post(script_run_h))
         .route("/tickets", get(tickets_h).post(ticket_create_h))
         .route("/tickets/{id}", get(ticket_get_h))
         .route("/tickets/{id}/messages", get(messages_h).post(message_create_h))

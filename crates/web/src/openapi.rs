@@ -721,6 +721,46 @@ fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
             )
         },
     );
+    let script = reference::<cr::CallScript>;
+    add_op(paths, op(HttpMethod::Get, "/call-scripts", "interactions", "list_call_scripts", "Call scripts", reference::<ca::Scripts>()));
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<cr::CallScriptIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/call-scripts",
+                "interactions",
+                "create_call_script",
+                "A script: questions with branches by answer",
+                script(),
+            )
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/call-scripts/{id}", "interactions", "get_call_script", "One call script", script()));
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<cr::CallScriptIn>(), true)),
+            ..op(HttpMethod::Patch, "/call-scripts/{id}", "interactions", "update_call_script", "Change or archive a call script", script())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<cr::ScriptRunIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/call-scripts/{id}/run",
+                "interactions",
+                "run_call_script",
+                "A call guided by the script, recorded with its answers",
+                interaction(),
+            )
+        },
+    );
     let ticket = reference::<d::Ticket>;
     add_op(
         paths,
@@ -898,7 +938,16 @@ fn add_crm(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
     schema!(cr::Interaction, cr::InteractionIn, cr::TimelineEntry, cr::Lifecycle, cr::LifecycleIn);
     schema!(d::Ticket, d::TicketIn, d::TicketDetail, d::TicketMessage, d::TicketEvent, d::Target, d::MessageIn, d::MoveIn);
     schema!(d::SlaPolicy, d::SlaPolicyIn, d::BusinessCalendar, d::CalendarIn, d::Compliance);
-    schema!(ca::Messages, ca::Policies, ca::Calendars, ca::ComplianceReport);
+    schema!(
+        ca::Messages,
+        ca::Policies,
+        ca::Calendars,
+        ca::ComplianceReport,
+        ca::Scripts,
+        cr::CallScript,
+        cr::CallScriptIn,
+        cr::ScriptRunIn
+    );
     c.schemas_from_iter(schemas)
 }
 
