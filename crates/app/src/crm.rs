@@ -80,7 +80,7 @@ pub struct InteractionIn {
     pub script_answers: Option<serde_json::Value>,
 }
 
-fn one_of(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &[&str], default: Option<&str>) -> String {
+pub(crate) fn one_of(errors: &mut FieldErrors, field: &str, value: Option<&str>, allowed: &[&str], default: Option<&str>) -> String {
     match value.map(str::trim).filter(|s| !s.is_empty()).or(default) {
         Some(v) if allowed.contains(&v) => v.to_string(),
         Some(_) => {
