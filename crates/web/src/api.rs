@@ -382,5 +382,6 @@ pub fn router() -> Router<AppState> {
     r = crud::<Users>(r);
     r = crate::sales_api::router(r);
     r = crate::crm_api::router(r);
+    r = crate::agenda_api::router(r);
     r.fallback(not_found)
 }
