@@ -439,15 +439,21 @@ pub async fn directory(conn: &mut Conn, q: &DirectoryQuery) -> Result<Vec<Direct
     }
     for (kind, table, select, from, filter) in sources {
         let mut conds = vec![filter, "t.archived_at IS NULL".to_string()];
-        let (fts, like): (Vec<&String>, Vec<&String>) = q.words.iter().partition(|w| sqlite && w.chars().count() >= 3);
+        let (fts, mut like): (Vec<&String>, Vec<&String>) = q.words.iter().partition(|w| sqlite && w.chars().count() >= 3);
         let mut few = false;
         if !fts.is_empty() {
             let expr = fts.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
             let probe = format!("SELECT COUNT(*) FROM (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH $1 LIMIT {FEW_MATCHES}) m");
             let found: i64 = sqlx::query_scalar(&probe).bind(&expr).fetch_one(&mut *conn).await?;
             few = found < FEW_MATCHES;
-            params.push(expr);
-            conds.push(format!("t.rowid IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ${})", params.len()));
+            if few {
+                params.push(expr);
+                conds.push(format!("t.rowid IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ${})", params.len()));
+            } else {
+                // Many match: walking the name index and testing each row finds a page
+                // sooner than gathering every match first.
+                like.extend(fts);
+            }
         }
         for w in like {
             params.push(crate::master::like_pattern(w));
