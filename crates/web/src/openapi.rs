@@ -932,10 +932,18 @@ fn add_agenda(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder 
             )
         },
     );
+    // Creating needs some fields that a change may leave out.
+    let needs = |schema: RefOr<Schema>, fields: &[&str]| -> RefOr<Schema> {
+        let mut required = ObjectBuilder::new();
+        for f in fields {
+            required = required.required(*f);
+        }
+        utoipa::openapi::schema::AllOfBuilder::new().item(schema).item(required).into()
+    };
     add_op(
         paths,
         Op {
-            body: Some((reference::<ag::ActivityIn>(), true)),
+            body: Some((needs(reference::<ag::ActivityIn>(), &["kind", "subject", "starts_at"]), true)),
             status: "201",
             ..op(HttpMethod::Post, "/activities", "create_activity", "Plan a call, meeting or task", activity())
         },
@@ -1027,7 +1035,7 @@ fn add_agenda(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder 
         paths,
         Op {
             tag: "memos",
-            body: Some((reference::<ag::MemoIn>(), true)),
+            body: Some((needs(reference::<ag::MemoIn>(), &["for_user", "caller"]), true)),
             status: "201",
             ..op(
                 HttpMethod::Post,
