@@ -588,7 +588,7 @@ async fn document_form(
 }
 
 /// The customer a person typed: a name (exact, accents and case aside), a code or a tax id.
-async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
+pub(super) async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
         return None;
