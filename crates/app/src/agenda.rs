@@ -181,11 +181,15 @@ pub struct ActivityIn {
     pub version: Option<i64>,
 }
 
+/// The years an agenda may speak of (far from the ends of the calendar, so that adding a
+/// day or a week never overflows).
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
 /// An instant typed by a person or a program: RFC 3339.
 fn instant(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<OffsetDateTime> {
     let s = nonempty(value)?;
     match clock::parse(s) {
-        Some(t) if (1900..=9999).contains(&t.to_offset(time::UtcOffset::UTC).year()) => Some(t),
+        Some(t) if YEARS.contains(&t.to_offset(time::UtcOffset::UTC).year()) => Some(t),
         _ => {
             errors.add(field, "datetime-invalid");
             None
@@ -478,7 +482,11 @@ fn instant_or_day(errors: &mut FieldErrors, field: &str, value: Option<&str>) ->
     let s = nonempty(value)?;
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     if let Ok(d) = time::Date::parse(s, fmt) {
-        return Some(d.midnight().assume_utc());
+        if YEARS.contains(&d.year()) {
+            return Some(d.midnight().assume_utc());
+        }
+        errors.add(field, "date-invalid");
+        return None;
     }
     instant(errors, field, Some(s))
 }

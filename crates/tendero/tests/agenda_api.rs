@@ -131,11 +131,13 @@ async fn activities_are_planned_listed_by_range_and_done_calls_reach_the_timelin
             (with("subject", json!("  ")), "subject"),
             (with("starts_at", json!("mañana")), "starts_at"),
             (with("starts_at", Value::Null), "starts_at"),
+            (with("starts_at", json!("9999-12-31T23:59:00Z")), "starts_at"),
             (with("reminder_minutes_before", json!(-1)), "reminder_minutes_before"),
         ] {
             let (st, err) = s.post("/api/v1/activities", body.clone()).await;
             assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body} → {err}");
-            assert!(err["error"]["fields"][field].is_string(), "{label}: {field} named in {err}");
+            let message = err["error"]["fields"][field].as_str().unwrap_or_default();
+            assert!(message.contains(' '), "{label}: {field} named in {err}, with a translated message");
         }
         let (_, after) = s.get(&format!("/api/v1/activities?{range}&owner=all")).await;
         assert_eq!(ids(&after), ids(&all), "{label}: nothing was stored");
@@ -146,6 +148,7 @@ async fn activities_are_planned_listed_by_range_and_done_calls_reach_the_timelin
             (format!("{range}&done=quizas"), "done"),
             (format!("{range}&customer_id=basura"), "customer_id"),
             ("from=ayer".to_string(), "from"),
+            ("from=9999-12-31".to_string(), "from"),
         ] {
             let (st, err) = s.get(&format!("/api/v1/activities?{query}")).await;
             assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {query} → {err}");
@@ -406,7 +409,8 @@ async fn phone_memos_reach_their_recipient_and_the_callers_timeline() {
         ] {
             let (st, err) = s.call_as(&front, Method::POST, "/api/v1/memos", Some(body.clone())).await;
             assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body} → {err}");
-            assert!(err["error"]["fields"][field].is_string(), "{label}: {field} named in {err}");
+            let message = err["error"]["fields"][field].as_str().unwrap_or_default();
+            assert!(message.contains(' '), "{label}: {field} named in {err}, with a translated message");
         }
 
         // Delivered in the application: unread first, newest first; read once.

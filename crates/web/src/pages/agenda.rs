@@ -30,7 +30,7 @@ fn ymd(d: Date) -> String {
 
 fn parse_day(s: Option<&String>) -> Option<Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    s.and_then(|s| Date::parse(s.trim(), fmt).ok())
+    s.and_then(|s| Date::parse(s.trim(), fmt).ok()).filter(|d| (1900..=2999).contains(&d.year()))
 }
 
 /// Local midnight of a day, as an instant.
