@@ -589,7 +589,8 @@ pub struct ReminderMail {
 /// Sends the reminders that are due by e-mail to their owners, each once: a reminder is
 /// claimed before its mail goes (so that two servers never send the same), given back when
 /// the mail could not go for now, and kept as sent when the server refused it for good.
-/// `compose` writes a mail's subject and text. Returns how many went.
+/// An activity that started more than an hour ago gets no mail (its reminder stays in the
+/// application). `compose` writes a mail's subject and text. Returns how many went.
 pub async fn send_reminders(
     app: &App,
     mailer: &crate::mail::Mailer,
@@ -598,7 +599,7 @@ pub async fn send_reminders(
     let now = clock::now();
     let due = {
         let mut conn = app.db.reader().await?;
-        rows::reminders_to_send(&mut conn, &clock::text(now), &clock::text(now - Duration::days(1)), 100).await?
+        rows::reminders_to_send(&mut conn, &clock::text(now), &clock::text(now - Duration::hours(1)), 100).await?
     };
     let mut sent = 0;
     for r in due {
