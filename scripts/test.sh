@@ -25,6 +25,10 @@ if ! python3 -c "import aiosmtpd" >/dev/null 2>&1; then
   echo "== installing aiosmtpd (a real SMTP server on loopback for the mail tests)"
   python3 -m pip install -q "aiosmtpd>=1.4,<2"
 fi
+if ! python3 -c "import icalendar" >/dev/null 2>&1; then
+  echo "== installing icalendar (reads the agenda's calendar feed as a calendar program would)"
+  python3 -m pip install -q "icalendar>=6,<8"
+fi
 if ! command -v schemathesis >/dev/null 2>&1; then
   echo "== installing schemathesis (API fuzzing against the OpenAPI document)"
   python3 -m pip install -q "schemathesis>=4,<5"

@@ -4,8 +4,9 @@
 Starts the `tendero` binary on a free port with a fresh SQLite data directory and the
 demo company, then walks through what a new user does: creates the first administrator
 from the one-time setup link, logs out and in, creates a customer, finds it with the
-global search, sees the validation message for an invalid tax id, switches to English,
-and checks the pages on a phone-sized screen. Screenshots go to the directory given as
+global search, sees the validation message for an invalid tax id, plans a meeting in the
+agenda (and reads it from the calendar feed), takes a phone memo, searches the directory,
+switches to English, and checks the pages on a phone-sized screen. Screenshots go to the directory given as
 the second argument. Prints one line per check and a closing "N passed, M failed".
 """
 import os, re, socket, subprocess, sys, tempfile, time, traceback
@@ -387,11 +388,74 @@ def main():
                 expect(moved).to_contain_text("250.000,50")
                 expect(page.locator("section.card", has_text="Conversión por etapa")).to_contain_text("Calificación")
                 page.screenshot(path=os.path.join(SHOTS, "19-pipeline.png"), full_page=True)
+            def agenda_and_phone_memo():
+                # The agenda: the private calendar address is shown on the first visit.
+                page.click("nav.areas >> text=Agenda")
+                expect(page.locator("h1")).to_contain_text("Agenda — Ana Administradora")
+                expect(page.locator("#feed-url")).to_contain_text("/api/v1/calendar/")
+                feed = page.locator("#feed-url").inner_text().strip()
+                # A meeting with the customer created above; a negative duration is explained first.
+                page.select_option("#f-kind", "meeting")
+                page.fill("#f-subject", "Visita a Panadería La Espiga")
+                page.fill("#f-duration_minutes", "-5")
+                page.fill("#f-customer", "Panadería La Espiga")
+                page.click("#new-activity button.primary")
+                expect(page.locator("#e-duration_minutes")).to_contain_text("entre 0 y 1440")
+                expect(page.locator("#f-subject")).to_have_value("Visita a Panadería La Espiga")
+                page.fill("#f-duration_minutes", "45")
+                page.click("#new-activity button.primary")
+                expect(page.locator(".flash")).to_contain_text("Actividad agendada")
+                visit = page.locator("article.activity", has_text="Visita a Panadería La Espiga")
+                expect(visit).to_contain_text("45 min")
+                expect(visit).to_contain_text("Panadería La Espiga")
+                page.screenshot(path=os.path.join(SHOTS, "14-agenda-week.png"), full_page=True)
+                visit.locator("button", has_text="Hecha").click()
+                expect(page.locator(".flash")).to_contain_text("hecha")
+                expect(page.locator("article.activity.done", has_text="Visita a Panadería La Espiga")).to_be_visible()
+                page.click("nav.tabs >> text=Mes")
+                expect(page.locator(".calendar.month")).to_contain_text("Visita a Panadería La Espiga")
+                page.screenshot(path=os.path.join(SHOTS, "15-agenda-month.png"), full_page=True)
+                # The feed is a calendar a program can subscribe to, without logging in.
+                anon = browser.new_context()
+                ics = anon.request.get(feed)
+                assert ics.ok and ics.headers["content-type"].startswith("text/calendar"), ics.status
+                assert "SUMMARY:✓ Visita a Panadería La Espiga" in ics.text(), ics.text()[:500]
+                anon.close()
+                # A phone memo: the quick form explains what is missing, then delivers it.
+                page.click("nav.areas >> text=Fono memos")
+                page.click("#take-memo button.primary")
+                expect(page.locator("#e-for_user")).to_contain_text("obligatorio")
+                expect(page.locator("#e-caller")).to_contain_text("obligatorio")
+                page.select_option("#f-for_user", label="Ana Administradora")
+                page.fill("#f-caller", "Carlos Gómez")
+                page.fill("#f-company", "Ferretería El Tornillo")
+                page.fill("#f-phone", "+54 351 422-1100")
+                page.select_option("#f-urgency", "high")
+                page.select_option("#f-agreed", "call_back")
+                page.fill("#f-message", "Pregunta si llegó la mercadería del pedido.")
+                page.click("#take-memo button.primary")
+                expect(page.locator(".flash")).to_contain_text("Mensaje guardado")
+                memo = page.locator("article.memo.unread", has_text="Carlos Gómez")
+                expect(memo).to_contain_text("Urgente")
+                expect(memo).to_contain_text("Devolver la llamada")
+                expect(memo).to_contain_text("registrado en la ficha del cliente")
+                page.screenshot(path=os.path.join(SHOTS, "16-memos.png"), full_page=True)
+                memo.locator("button", has_text="Marcar como leído").click()
+                expect(page.locator(".flash")).to_contain_text("leído")
+                expect(page.locator("table.list")).to_contain_text("Carlos Gómez")
+                # The directory finds people by name or phone digits.
+                page.click("nav.areas >> text=Directorio")
+                page.fill("form.filters input[name=q]", "4221100")
+                page.click("form.filters button")
+                expect(page.locator("table.directory")).to_contain_text("Ferretería El Tornillo")
+                expect(page.locator("table.directory")).to_contain_text("Carlos Gómez")
+                page.screenshot(path=os.path.join(SHOTS, "17-directory.png"), full_page=True)
 
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
-                             ("order_to_cash", order_to_cash), ("english_and_back", english), ("phone_screen", phone_screen),
+                             ("order_to_cash", order_to_cash), ("agenda_and_phone_memo", agenda_and_phone_memo),
+                             ("english_and_back", english), ("phone_screen", phone_screen),
                              ("service_desk", service_desk), ("pipeline", pipeline)]:
                 check(name, fn)
             browser.close()

@@ -119,6 +119,8 @@ const PRODUCTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
     let any = master::list_parties(app, actor, PartyRole::Customer, &master::ListParams { limit: Some(1), ..Default::default() }).await?;
     if !any.items.is_empty() {
+        // Users made after the demo (`tendero user add`) get a living agenda on the next start.
+        crate::agenda::demo(app, actor).await?;
         return Ok(false);
     }
     master::update_company(
@@ -281,6 +283,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         products.push((p.id, kind));
     }
     sales(app, actor, &customers, &products).await?;
+    crate::agenda::demo(app, actor).await?;
     Ok(true)
 }
 

@@ -3,6 +3,7 @@
 //! and records its change in the audit trail inside that same transaction. Web pages, the
 //! API, the command line and the tests all call these functions; none of them sees HTTP.
 
+pub mod agenda;
 pub mod audit;
 pub mod auth;
 pub mod crm;

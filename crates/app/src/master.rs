@@ -64,7 +64,7 @@ pub(crate) fn decode_cursor(c: &str) -> AppResult<(String, String)> {
 
 /// Search words: folded, and for each word that has digits also its alphanumeric core, so
 /// that `20-12345678-6` finds `20123456786` and `4555 1234` finds `4555-1234`.
-fn search_words(q: Option<&str>) -> Vec<String> {
+pub(crate) fn search_words(q: Option<&str>) -> Vec<String> {
     let folded = fold(q.unwrap_or(""));
     folded
         .split_whitespace()

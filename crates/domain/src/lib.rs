@@ -2,7 +2,9 @@
 //! tested without a database, a clock or a network.
 
 pub mod access;
+pub mod agenda;
 pub mod desk;
+pub mod ical;
 pub mod money;
 pub mod party;
 pub mod pipeline;

@@ -2,6 +2,7 @@
 //! driver, `$1` placeholders and portable SQL), versioned migrations, and the rows that
 //! the use cases read and write.
 
+pub mod agenda;
 pub mod audit;
 pub mod crm;
 pub mod files;

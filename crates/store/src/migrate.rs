@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "sales", sql: Sql::Both(include_str!("../migrations/0004_sales.sql")) },
     Migration { version: 5, name: "crm", sql: Sql::Both(include_str!("../migrations/0005_crm.sql")) },
     Migration { version: 6, name: "pipeline", sql: Sql::Both(include_str!("../migrations/0006_pipeline.sql")) },
+    Migration { version: 7, name: "agenda", sql: Sql::Both(include_str!("../migrations/0007_agenda.sql")) },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -412,8 +412,10 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
         .with_templates(templates.is_dir().then_some(templates))
         .with_mailer(mailer);
     let jobs = tokio::spawn(daily_jobs(app.clone()));
+    let minutes = tokio::spawn(minute_jobs(state.clone()));
     web::serve(listener, state, shutdown()).await?;
     jobs.abort();
+    minutes.abort();
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -433,6 +435,24 @@ async fn daily_jobs(app: App) {
         match app::desk::refresh_due_times(&app).await {
             Ok(r) => tracing::info!(open = r.open, changed = r.changed, "ticket due times refreshed"),
             Err(e) => tracing::warn!(error = %e, "ticket due times not refreshed; will try again"),
+        }
+    }
+}
+
+/// What is due by the minute: the agenda's reminders, e-mailed to their owners (when a
+/// mail server is configured).
+async fn minute_jobs(state: web::AppState) {
+    if state.mailer.is_none() {
+        return;
+    }
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match web::agenda_api::send_reminders(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "agenda reminders e-mailed"),
+            Err(e) => tracing::warn!(error = %e, "agenda reminders not sent; will try again"),
         }
     }
 }

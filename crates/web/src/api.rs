@@ -383,5 +383,6 @@ pub fn router() -> Router<AppState> {
     r = crate::sales_api::router(r);
     r = crate::crm_api::router(r);
     r = crate::pipeline_api::router(r);
+    r = crate::agenda_api::router(r);
     r.fallback(not_found)
 }

@@ -1,6 +1,7 @@
 //! Tendero over HTTP: the REST API under `/api/v1` (documented by OpenAPI) and the
 //! server-rendered pages. Handlers parse, call one use case from `app`, and render.
 
+pub mod agenda_api;
 pub mod api;
 pub mod crm_api;
 pub mod error;

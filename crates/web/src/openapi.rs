@@ -193,6 +193,7 @@ fn build() -> OpenApi {
     c = add_sales(&mut paths, c);
     c = add_crm(&mut paths, c);
     c = add_pipeline(&mut paths, c);
+    c = add_agenda(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -1069,6 +1070,173 @@ fn add_pipeline(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilde
     }
     schema!(p::Stage, p::Lead, p::LeadIn, p::Opportunity, p::OpportunityIn, p::ConvertIn, p::Converted, pa::Stages);
     schema!(p::Conversion, p::StageRate, p::ClosedRate, p::LeadRate);
+    c.schemas_from_iter(schemas)
+}
+
+fn add_agenda(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::agenda_api as aa;
+    use app::agenda as ag;
+    let op = |method, path: &str, id: &str, summary: &str, response: RefOr<Schema>| Op {
+        method,
+        path: path.to_string(),
+        tag: "agenda",
+        id: id.to_string(),
+        summary: summary.to_string(),
+        has_id: path.contains("{id}"),
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    let activity = reference::<ag::Activity>;
+    add_op(
+        paths,
+        Op {
+            params: ag::ActivityParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/activities",
+                "list_activities",
+                "Activities that overlap a range, earliest first: yours, a user's or everyone's",
+                page_schema::<ag::Activity>(),
+            )
+        },
+    );
+    // Creating needs some fields that a change may leave out.
+    let needs = |schema: RefOr<Schema>, fields: &[&str]| -> RefOr<Schema> {
+        let mut required = ObjectBuilder::new();
+        for f in fields {
+            required = required.required(*f);
+        }
+        utoipa::openapi::schema::AllOfBuilder::new().item(schema).item(required).into()
+    };
+    add_op(
+        paths,
+        Op {
+            body: Some((needs(reference::<ag::ActivityIn>(), &["kind", "subject", "starts_at"]), true)),
+            status: "201",
+            ..op(HttpMethod::Post, "/activities", "create_activity", "Plan a call, meeting or task", activity())
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/activities/due-reminders",
+            "due_reminders",
+            "Your activities whose reminder is due (not done, not yet e-mailed)",
+            reference::<aa::Activities>(),
+        ),
+    );
+    add_op(paths, op(HttpMethod::Get, "/activities/{id}", "get_activity", "One activity", activity()));
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<ag::ActivityIn>(), true)),
+            ..op(HttpMethod::Patch, "/activities/{id}", "update_activity", "Change an activity; absent fields stay", activity())
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Post,
+            "/activities/{id}/done",
+            "activity_done",
+            "Done: a call or meeting with a customer goes on the customer's timeline",
+            activity(),
+        ),
+    );
+    add_op(paths, op(HttpMethod::Post, "/activities/{id}/undone", "activity_undone", "Not done after all", activity()));
+    add_op(
+        paths,
+        Op {
+            tag: "users",
+            ..op(HttpMethod::Get, "/users/me", "users_me", "The token's user and their calendar feed", reference::<aa::UserMe>())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            tag: "users",
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/users/me/calendar-feed",
+                "new_calendar_feed",
+                "A new calendar feed address; the old one stops working",
+                reference::<aa::CalendarFeed>(),
+            )
+        },
+    );
+    // The feed needs no token: the secret in its address is the key.
+    let token = ParameterBuilder::new()
+        .name("token")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    let feed = OperationBuilder::new()
+        .tag("agenda")
+        .operation_id(Some("calendar_feed"))
+        .summary(Some("A user's agenda as iCalendar (RFC 5545), from 30 days ago on; no token, the address is the secret"))
+        .parameter(token)
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The calendar")
+                .content("text/calendar", Content::new(Some(ObjectBuilder::new().schema_type(Type::String))))
+                .build(),
+        )
+        .response(
+            "404",
+            ResponseBuilder::new().description("No such feed").content("application/json", json_content(reference::<ErrorBody>())).build(),
+        );
+    paths.add_path_operation("/api/v1/calendar/{token}.ics", vec![HttpMethod::Get], feed);
+    let memo = reference::<ag::Memo>;
+    add_op(
+        paths,
+        Op {
+            tag: "memos",
+            params: ag::MemoParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(HttpMethod::Get, "/memos", "list_memos", "Phone memos, newest first: yours or a user's", page_schema::<ag::Memo>())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            tag: "memos",
+            body: Some((needs(reference::<ag::MemoIn>(), &["for_user", "caller"]), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/memos",
+                "take_memo",
+                "Take a phone message for a colleague (delivered in the application and by e-mail)",
+                memo(),
+            )
+        },
+    );
+    add_op(paths, Op { tag: "memos", ..op(HttpMethod::Post, "/memos/{id}/read", "read_memo", "Mark your memo read", memo()) });
+    add_op(
+        paths,
+        Op {
+            tag: "directory",
+            params: ag::DirectoryParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/directory",
+                "directory",
+                "Phones and e-mails of customers, suppliers, contacts and employees, by name",
+                page_schema::<ag::DirectoryEntry>(),
+            )
+        },
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(ag::Activity, ag::ActivityIn, ag::Memo, ag::MemoIn, ag::DirectoryEntry, aa::Activities, aa::UserMe, aa::CalendarFeed);
     c.schemas_from_iter(schemas)
 }
 

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod agenda;
 mod desk;
 mod pipeline;
 mod sales;
@@ -70,6 +71,10 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/suppliers", "nav-suppliers", Resource::Suppliers),
     ("/contacts", "nav-contacts", Resource::Contacts),
     ("/tickets", "nav-tickets", Resource::Tickets),
+    ("/agenda", "nav-agenda", Resource::Interactions),
+    // Everyone reads the memos left for them.
+    ("/memos", "nav-memos", Resource::Company),
+    ("/directory", "nav-directory", Resource::Contacts),
     ("/salespeople", "nav-salespeople", Resource::Salespeople),
     ("/products", "nav-products", Resource::Products),
     ("/tax-rates", "nav-tax-rates", Resource::TaxRates),
@@ -1870,7 +1875,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = pipeline::router(desk::router(sales::router(Router::new())))
+    let mut r = agenda::router(pipeline::router(desk::router(sales::router(Router::new()))))
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))
