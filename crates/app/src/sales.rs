@@ -1732,6 +1732,24 @@ pub async fn email_document(
     let mut tx = app.db.begin().await?;
     audit::record(&mut tx, actor, "email", kind.code(), &row.id, None::<&()>, Some(&sent)).await?;
     audit::record(&mut tx, actor, "email", "party", &party.id, None::<&()>, Some(&sent)).await?;
+    // The customer's timeline shows the mail among their calls and visits.
+    let now = clock::now_text();
+    let interaction = store::crm::InteractionRow {
+        id: new_id(),
+        party_id: party.id.clone(),
+        kind: "email".into(),
+        channel: "email".into(),
+        direction: "out".into(),
+        occurred_at: now.clone(),
+        user_id: actor.user_id.clone(),
+        user_name: actor.display_name.clone(),
+        subject: sent.subject.clone(),
+        body: Some(format!("{} → {}", sent.attachment, sent.to.join(", "))),
+        document_id: Some(row.id.clone()),
+        created_at: now,
+        ..Default::default()
+    };
+    store::crm::insert_interaction(&mut tx, &interaction).await?;
     commit(tx).await?;
     Ok(sent)
 }

@@ -113,6 +113,12 @@ async fn an_invoice_is_emailed_with_its_pdf_and_the_sending_is_recorded() {
     assert!(hist.as_array().is_some_and(|h| h.iter().any(|e| e["action"] == "email")), "{hist}");
     let (_, hist) = s.get(&format!("/api/v1/customers/{customer}/history")).await;
     assert!(hist.as_array().is_some_and(|h| h.iter().any(|e| e["action"] == "email")), "the customer's history shows it: {hist}");
+    let (_, timeline) = s.get(&format!("/api/v1/customers/{customer}/timeline?sources=interaction")).await;
+    assert_eq!(
+        (timeline["items"][0]["kind"].as_str(), timeline["items"][0]["direction"].as_str()),
+        (Some("email"), Some("out")),
+        "the mail is on the customer's timeline: {timeline}"
+    );
 
     // A bad address is a field error and nothing is sent.
     let (st, bad) = s.post(&format!("/api/v1/invoices/{id}/email"), json!({"to": ["no es un correo"]})).await;
