@@ -123,6 +123,13 @@ def main():
                 page.click("nav.areas >> text=Clientes")
                 expect(page.locator("table.list")).to_contain_text("Ferretería El Tornillo")
                 page.screenshot(path=os.path.join(SHOTS, "04-customers.png"), full_page=True)
+                # The demo's customers bought in the last months: active; the tabs filter.
+                total = page.locator("table.list tbody tr").count()
+                page.click("nav.tabs >> text=Activos")
+                expect(page.locator("nav.tabs a.active")).to_have_text("Activos")
+                active = page.locator("table.list tbody tr").count()
+                assert 0 < active <= total, f"active customers: {active} of {total}"
+                page.click("nav.tabs >> text=Todos")
 
             def create_customer():
                 page.goto(base + "/customers/new")

@@ -425,11 +425,19 @@ pub struct Typed {
 struct ListPage {
     l: Layout,
     actions: Vec<(String, String)>,
+    /// Tabs that filter the list (customers: by lifecycle): link, label, active.
+    tabs: Vec<(String, String, bool)>,
+    /// The lifecycle the list is filtered by, kept by the search form.
+    lifecycle: String,
     q: String,
     archived: bool,
     columns: Vec<String>,
     rows: Vec<Row>,
     next: Option<String>,
+}
+
+fn crate_lifecycles() -> &'static [&'static str] {
+    app::crm::LIFECYCLES
 }
 
 fn money_or_text(tr: &Tr, field: &str, v: &str) -> String {
@@ -491,9 +499,23 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
         })
         .collect();
     let q = params.q.clone().unwrap_or_default();
+    let lifecycle = params.lifecycle.clone().filter(|l| crate_lifecycles().contains(&l.as_str()));
     let next = page.next_cursor.map(|c| {
-        format!("{}?q={}&cursor={}{}", P::BASE, urlencode(&q), c, if params.archived == Some(true) { "&archived=true" } else { "" })
+        let extra = lifecycle.as_deref().map(|l| format!("&lifecycle={l}")).unwrap_or_default();
+        format!("{}?q={}&cursor={}{}{extra}", P::BASE, urlencode(&q), c, if params.archived == Some(true) { "&archived=true" } else { "" })
     });
+    // Customers by lifecycle: prospects to win, active ones, deserters to win back.
+    let tabs = if P::BASE == "/customers" {
+        let mut tabs = vec![(P::BASE.to_string(), l.tr.t("lifecycle-all"), lifecycle.is_none())];
+        tabs.extend(
+            crate_lifecycles()
+                .iter()
+                .map(|c| (format!("{}?lifecycle={c}", P::BASE), l.tr.t(&format!("lifecycle-{c}")), lifecycle.as_deref() == Some(*c))),
+        );
+        tabs
+    } else {
+        Vec::new()
+    };
     let mut actions = vec![];
     if u.actor().can(Action::Create, P::RESOURCE) {
         actions.push((format!("{}/new", P::BASE), l.tr.t(P::NEW)));
@@ -508,7 +530,8 @@ async fn list_page<P: Page>(State(s): State<AppState>, u: PageUser, Query(p): Qu
         actions.push(("/contacts/export.vcf".to_string(), l.tr.t("export-vcard")));
     }
     l.q = String::new();
-    render(&ListPage { l, actions, q, archived: params.archived == Some(true), columns, rows, next })
+    let lifecycle = lifecycle.unwrap_or_default();
+    render(&ListPage { l, actions, tabs, lifecycle, q, archived: params.archived == Some(true), columns, rows, next })
 }
 
 async fn form_page<P: Page>(
@@ -1691,7 +1714,7 @@ async fn tokens_page(State(s): State<AppState>, u: PageUser) -> Response {
         })
         .collect();
     let actions = vec![("/tokens/new".to_string(), l.tr.t("token-new"))];
-    render(&ListPage { l, actions, q: String::new(), archived: false, columns, rows, next: None })
+    render(&ListPage { l, actions, tabs: vec![], lifecycle: String::new(), q: String::new(), archived: false, columns, rows, next: None })
 }
 
 async fn token_new_page(State(s): State<AppState>, u: PageUser) -> Response {
@@ -1808,7 +1831,17 @@ async fn audit_page(State(s): State<AppState>, u: PageUser) -> Response {
             }
         })
         .collect();
-    render(&ListPage { l, actions: vec![], q: String::new(), archived: false, columns, rows, next: None })
+    render(&ListPage {
+        l,
+        actions: vec![],
+        tabs: vec![],
+        lifecycle: String::new(),
+        q: String::new(),
+        archived: false,
+        columns,
+        rows,
+        next: None,
+    })
 }
 
 async fn logo_image(State(s): State<AppState>, u: PageUser) -> Response {
