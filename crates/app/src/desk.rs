@@ -819,9 +819,15 @@ pub async fn list_tickets(app: &App, actor: &Actor, p: &TicketParams) -> AppResu
         None
     };
     let levels = Levels::load(&mut conn).await?;
+    // The page's status histories in one query.
+    let ids: Vec<String> = found.iter().map(|t| t.id.clone()).collect();
+    let mut histories: HashMap<String, Vec<TicketEventRow>> = HashMap::new();
+    for e in rows::events_of_many(&mut conn, &ids).await? {
+        histories.entry(e.ticket_id.clone()).or_default().push(e);
+    }
     let mut items = Vec::with_capacity(found.len());
     for t in found {
-        let events = rows::events(&mut conn, &t.id).await?;
+        let events = histories.remove(&t.id).unwrap_or_default();
         let s = standing(&levels, &t, &events, now);
         items.push(ticket_of(&levels, t, s));
     }

@@ -449,6 +449,22 @@ pub async fn events(conn: &mut Conn, ticket_id: &str) -> Result<Vec<TicketEventR
     Ok(sqlx::query_as("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY at, id").bind(ticket_id).fetch_all(conn).await?)
 }
 
+/// The status histories of several tickets in one query, each ticket's in order.
+pub async fn events_of_many(conn: &mut Conn, ticket_ids: &[String]) -> Result<Vec<TicketEventRow>, StoreError> {
+    if ticket_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT * FROM ticket_events WHERE ticket_id IN ({}) ORDER BY ticket_id, at, id",
+        crate::master::placeholders(conn, 1, ticket_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ticket_ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
 #[derive(Debug, Clone, FromRow, Default)]
 pub struct MessageRow {
     pub id: String,
