@@ -969,10 +969,7 @@ pub struct MemoParams {
 /// to read interactions.
 pub async fn list_memos(app: &App, actor: &Actor, p: &MemoParams) -> AppResult<Page<Memo>> {
     let mut errors = FieldErrors::new();
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.add("limit", "limit-invalid");
-    }
+    let limit = crate::master::page_limit_into(&mut errors, p.limit);
     let unread = match nonempty(p.unread.as_deref()) {
         None | Some("false") => false,
         Some("true") => true,
@@ -1089,10 +1086,7 @@ pub async fn directory(app: &App, actor: &Actor, p: &DirectoryParams) -> AppResu
     if !(q.customers || q.suppliers || q.contacts || q.employees) {
         return Err(AppError::Forbidden);
     }
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")));
-    }
+    let limit = crate::master::page_limit(p.limit)?;
     let mut conn = app.db.reader().await?;
     let mut found = rows::directory(&mut conn, &DirectoryQuery { limit: limit + 1, ..q }).await?;
     let next_cursor = if found.len() as i64 > limit {

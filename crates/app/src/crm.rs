@@ -317,10 +317,7 @@ pub async fn timeline(app: &App, actor: &Actor, customer_id: &str, p: &TimelineP
     actor.authorize(Action::Read, Resource::Interactions)?;
     let party_id = parse_id(customer_id)?;
     let mut errors = FieldErrors::new();
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.add("limit", "limit-invalid");
-    }
+    let limit = crate::master::page_limit_into(&mut errors, p.limit);
     let sources: Vec<String> =
         p.sources.as_deref().unwrap_or("").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     if sources.iter().any(|s| !["interaction", "document", "ticket"].contains(&s.as_str())) {

@@ -767,10 +767,7 @@ pub struct TicketParams {
 pub async fn list_tickets(app: &App, actor: &Actor, p: &TicketParams) -> AppResult<Page<Ticket>> {
     actor.authorize(Action::Read, Resource::Tickets)?;
     let mut errors = FieldErrors::new();
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.add("limit", "limit-invalid");
-    }
+    let limit = crate::master::page_limit_into(&mut errors, p.limit);
     let breached = p.breached.unwrap_or(false);
     let statuses: Vec<String> = match p.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("open") => Status::OPEN.iter().map(|s| s.code().to_string()).collect(),

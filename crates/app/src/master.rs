@@ -43,12 +43,23 @@ pub struct ListParams {
 
 /// The page size asked for: 1–200, 50 when not given.
 pub fn page_size(params: &ListParams) -> AppResult<i64> {
-    let limit = params.limit.unwrap_or(50);
-    if (1..=200).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")))
+    page_limit(params.limit)
+}
+
+/// A list's page size: 1–200, 50 when not given.
+pub(crate) fn page_limit(asked: Option<i64>) -> AppResult<i64> {
+    let mut errors = FieldErrors::new();
+    let limit = page_limit_into(&mut errors, asked);
+    errors.into_result(limit).map_err(AppError::Invalid)
+}
+
+/// The same, its problem added to the other fields' problems.
+pub(crate) fn page_limit_into(errors: &mut FieldErrors, asked: Option<i64>) -> i64 {
+    let limit = asked.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        errors.add("limit", "limit-invalid");
     }
+    limit
 }
 
 pub(crate) fn encode_cursor(name_norm: &str, id: &str) -> String {

@@ -207,18 +207,9 @@ pub struct LeadParams {
     pub cursor: Option<String>,
 }
 
-fn limit_of(limit: Option<i64>) -> AppResult<i64> {
-    let limit = limit.unwrap_or(50);
-    if (1..=200).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")))
-    }
-}
-
 pub async fn list_leads(app: &App, actor: &Actor, p: &LeadParams) -> AppResult<Page<Lead>> {
     actor.authorize(Action::Read, Resource::Pipeline)?;
-    let limit = limit_of(p.limit)?;
+    let limit = crate::master::page_limit(p.limit)?;
     let mut errors = FieldErrors::new();
     let status = choice(&mut errors, "status", p.status.as_deref(), LEAD_STATUSES);
     errors.into_result(())?;
@@ -484,7 +475,7 @@ pub struct OpportunityParams {
 
 pub async fn list_opportunities(app: &App, actor: &Actor, p: &OpportunityParams) -> AppResult<Page<Opportunity>> {
     actor.authorize(Action::Read, Resource::Pipeline)?;
-    let limit = limit_of(p.limit)?;
+    let limit = crate::master::page_limit(p.limit)?;
     let mut errors = FieldErrors::new();
     let status = choice(&mut errors, "status", p.status.as_deref(), &["open", "won", "lost"]);
     let mut conn = app.db.reader().await?;

@@ -693,10 +693,7 @@ fn fresh(row: DocumentRow, lines: Vec<LineRow>, allocations: Vec<AllocationRow>,
 
 pub async fn list_documents(app: &App, actor: &Actor, kind: DocKind, params: &DocListParams) -> AppResult<Page<Document>> {
     actor.authorize(Action::Read, resource(kind))?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::Invalid(FieldErrors::single("limit", "limit-invalid")));
-    }
+    let limit = crate::master::page_limit(params.limit)?;
     let mut errors = FieldErrors::new();
     let party_id = params.customer_id.as_deref().filter(|s| !s.is_empty()).map(|s| parse_id(s).unwrap_or_default());
     let status = params.status.as_deref().filter(|s| !s.is_empty()).map(|s| {
