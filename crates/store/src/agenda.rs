@@ -2,6 +2,7 @@
 //! calendar feed secret (its SHA-256), and phone memos. Only SQL here; the rules are in
 //! `domain::agenda` and `app::agenda`.
 
+use crate::master::{save_sql, written};
 use crate::{Conn, StoreError};
 use sqlx::FromRow;
 
@@ -55,14 +56,7 @@ const ACTIVITY_COLUMNS: &[&str] = &[
 /// Inserts an activity (`insert`) or writes all of its columns back if its version is
 /// still the one read; the version goes up by one.
 pub async fn save_activity(conn: &mut Conn, a: &ActivityRow, insert: bool) -> Result<(), StoreError> {
-    let n = ACTIVITY_COLUMNS.len();
-    let sql = if insert {
-        let marks = (1..=n + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        format!("INSERT INTO activities ({}, version, id) VALUES ({marks})", ACTIVITY_COLUMNS.join(", "))
-    } else {
-        let sets = ACTIVITY_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect::<Vec<_>>();
-        format!("UPDATE activities SET {}, version = ${} + 1 WHERE id = ${} AND version = ${}", sets.join(", "), n + 1, n + 2, n + 1)
-    };
+    let sql = save_sql("activities", ACTIVITY_COLUMNS, insert);
     let done = sqlx::query(&sql)
         .bind(&a.kind)
         .bind(&a.subject)
@@ -87,10 +81,7 @@ pub async fn save_activity(conn: &mut Conn, a: &ActivityRow, insert: bool) -> Re
         .bind(&a.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 pub async fn get_activity(conn: &mut Conn, id: &str) -> Result<Option<ActivityRow>, StoreError> {

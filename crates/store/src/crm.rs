@@ -2,6 +2,7 @@
 //! status history and conversation, service-level policies and business calendars. Only
 //! SQL here; the rules are in `domain::sla` and `app::crm`, `app::desk`.
 
+use crate::master::{save_sql, written};
 use crate::{Conn, StoreError};
 use sqlx::FromRow;
 
@@ -180,14 +181,8 @@ pub async fn get_calendar(conn: &mut Conn, id: &str) -> Result<Option<CalendarRo
 }
 
 pub async fn save_calendar(conn: &mut Conn, c: &CalendarRow, insert: bool) -> Result<(), StoreError> {
-    let sql = if insert {
-        "INSERT INTO business_calendars (name, hours, utc_offset_minutes, holidays, created_at, updated_at, version, id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    } else {
-        "UPDATE business_calendars SET name = $1, hours = $2, utc_offset_minutes = $3, holidays = $4, created_at = $5, \
-         updated_at = $6, version = $7 + 1 WHERE id = $8 AND version = $7"
-    };
-    let done = sqlx::query(sql)
+    let sql = save_sql("business_calendars", &["name", "hours", "utc_offset_minutes", "holidays", "created_at", "updated_at"], insert);
+    let done = sqlx::query(&sql)
         .bind(&c.name)
         .bind(&c.hours)
         .bind(c.utc_offset_minutes)
@@ -198,10 +193,7 @@ pub async fn save_calendar(conn: &mut Conn, c: &CalendarRow, insert: bool) -> Re
         .bind(&c.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 #[derive(Debug, Clone, FromRow, Default)]
@@ -234,16 +226,28 @@ pub async fn get_policy(conn: &mut Conn, id: &str) -> Result<Option<PolicyRow>, 
 }
 
 pub async fn save_policy(conn: &mut Conn, p: &PolicyRow, insert: bool) -> Result<(), StoreError> {
-    let sql = if insert {
-        "INSERT INTO sla_policies (code, name, team, first_response_minutes, resolution_minutes, calendar_id, match_types, \
-         match_priorities, match_channels, match_tiers, warn_percent, position, archived_at, created_at, updated_at, version, id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-    } else {
-        "UPDATE sla_policies SET code = $1, name = $2, team = $3, first_response_minutes = $4, resolution_minutes = $5, \
-         calendar_id = $6, match_types = $7, match_priorities = $8, match_channels = $9, match_tiers = $10, warn_percent = $11, \
-         position = $12, archived_at = $13, created_at = $14, updated_at = $15, version = $16 + 1 WHERE id = $17 AND version = $16"
-    };
-    let done = sqlx::query(sql)
+    let sql = save_sql(
+        "sla_policies",
+        &[
+            "code",
+            "name",
+            "team",
+            "first_response_minutes",
+            "resolution_minutes",
+            "calendar_id",
+            "match_types",
+            "match_priorities",
+            "match_channels",
+            "match_tiers",
+            "warn_percent",
+            "position",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ],
+        insert,
+    );
+    let done = sqlx::query(&sql)
         .bind(&p.code)
         .bind(&p.name)
         .bind(&p.team)
@@ -263,10 +267,7 @@ pub async fn save_policy(conn: &mut Conn, p: &PolicyRow, insert: bool) -> Result
         .bind(&p.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 #[derive(Debug, Clone, FromRow, Default)]
@@ -319,7 +320,7 @@ const TICKET_COLUMNS: &str = "number, type, channel, party_id, contact_id, reque
 /// the one read; the version goes up by one.
 pub async fn save_ticket(conn: &mut Conn, t: &TicketRow, insert: bool) -> Result<(), StoreError> {
     let cols: Vec<&str> = TICKET_COLUMNS.split(',').map(str::trim).collect();
-    let sql = crate::master::save_sql("tickets", &cols, insert);
+    let sql = save_sql("tickets", &cols, insert);
     let done = sqlx::query(&sql)
         .bind(t.number)
         .bind(&t.ticket_type)
@@ -359,18 +360,11 @@ pub async fn save_ticket(conn: &mut Conn, t: &TicketRow, insert: bool) -> Result
         .bind(&t.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 pub async fn get_ticket(conn: &mut Conn, id: &str) -> Result<Option<TicketRow>, StoreError> {
     Ok(sqlx::query_as("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional(conn).await?)
-}
-
-pub async fn ticket_by_number(conn: &mut Conn, number: i64) -> Result<Option<TicketRow>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM tickets WHERE number = $1").bind(number).fetch_optional(conn).await?)
 }
 
 pub async fn ticket_by_rating_token(conn: &mut Conn, hash: &str) -> Result<Option<TicketRow>, StoreError> {

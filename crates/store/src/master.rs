@@ -61,6 +61,14 @@ pub(crate) fn save_sql(table: &str, cols: &[&str], insert: bool) -> String {
     }
 }
 
+/// A save by [`save_sql`] wrote its row; none written means someone else changed it.
+pub(crate) fn written(done: sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
 /// `(…), (…), …`: the VALUES of a multi-row INSERT of `rows` rows of `width` values.
 pub(crate) fn values_list(conn: &Conn, rows: usize, width: usize) -> String {
     (0..rows).map(|r| format!("({})", placeholders(conn, r * width + 1, width))).collect::<Vec<_>>().join(", ")

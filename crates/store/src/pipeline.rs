@@ -1,7 +1,7 @@
 //! Sales pipeline rows: stages, leads, opportunities and the moves between stages. Only
 //! SQL here; the rules are in `domain::pipeline` and `app::pipeline`.
 
-use crate::master::save_sql;
+use crate::master::{save_sql, written};
 use crate::{Conn, StoreError};
 use sqlx::FromRow;
 
@@ -26,14 +26,12 @@ pub async fn stages(conn: &mut Conn) -> Result<Vec<StageRow>, StoreError> {
 }
 
 pub async fn save_stage(conn: &mut Conn, s: &StageRow, insert: bool) -> Result<(), StoreError> {
-    let sql = if insert {
-        "INSERT INTO pipeline_stages (code, name, position, probability, is_won, is_lost, required_fields, archived_at, created_at, \
-         updated_at, version, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    } else {
-        "UPDATE pipeline_stages SET code = $1, name = $2, position = $3, probability = $4, is_won = $5, is_lost = $6, \
-         required_fields = $7, archived_at = $8, created_at = $9, updated_at = $10, version = $11 + 1 WHERE id = $12 AND version = $11"
-    };
-    let done = sqlx::query(sql)
+    let sql = save_sql(
+        "pipeline_stages",
+        &["code", "name", "position", "probability", "is_won", "is_lost", "required_fields", "archived_at", "created_at", "updated_at"],
+        insert,
+    );
+    let done = sqlx::query(&sql)
         .bind(&s.code)
         .bind(&s.name)
         .bind(s.position)
@@ -48,10 +46,7 @@ pub async fn save_stage(conn: &mut Conn, s: &StageRow, insert: bool) -> Result<(
         .bind(&s.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 #[derive(Debug, Clone, FromRow, Default)]
@@ -121,10 +116,7 @@ pub async fn save_lead(conn: &mut Conn, l: &LeadRow, insert: bool) -> Result<(),
         .bind(&l.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 pub async fn get_lead(conn: &mut Conn, id: &str) -> Result<Option<LeadRow>, StoreError> {
@@ -216,10 +208,7 @@ pub async fn save_opportunity(conn: &mut Conn, o: &OpportunityRow, insert: bool)
         .bind(&o.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 pub async fn get_opportunity(conn: &mut Conn, id: &str) -> Result<Option<OpportunityRow>, StoreError> {
@@ -334,10 +323,7 @@ pub async fn save_script(conn: &mut Conn, s: &ScriptRow, insert: bool) -> Result
         .bind(&s.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
+    written(done)
 }
 
 pub async fn get_script(conn: &mut Conn, id: &str) -> Result<Option<ScriptRow>, StoreError> {
