@@ -430,6 +430,17 @@ pub struct TicketMessage {
     pub delivery_error: Option<String>,
 }
 
+fn message_of(m: MessageRow) -> TicketMessage {
+    TicketMessage {
+        id: m.id,
+        kind: m.kind,
+        author_name: m.author_name,
+        body: m.body,
+        created_at: m.created_at,
+        delivery_error: m.delivery_error,
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TicketEvent {
     pub at: String,
@@ -730,21 +741,7 @@ async fn detail(conn: &mut Conn, t: TicketRow) -> AppResult<TicketDetail> {
         })
         .collect();
     let s = standing(&levels, &t, &events, clock::now());
-    Ok(TicketDetail {
-        ticket: ticket_of(&levels, t, s),
-        messages: messages
-            .into_iter()
-            .map(|m| TicketMessage {
-                id: m.id,
-                kind: m.kind,
-                author_name: m.author_name,
-                body: m.body,
-                created_at: m.created_at,
-                delivery_error: m.delivery_error,
-            })
-            .collect(),
-        events: ev,
-    })
+    Ok(TicketDetail { ticket: ticket_of(&levels, t, s), messages: messages.into_iter().map(message_of).collect(), events: ev })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -991,16 +988,9 @@ pub async fn add_message(app: &App, actor: &Actor, id: &str, input: &MessageIn) 
     t.resolution_breached = t.resolution_breached.max(breached_before.1);
     t.updated_at = now_text;
     rows::save_ticket(&mut tx, &t, false).await?;
-    let msg = TicketMessage {
-        id: m.id.clone(),
-        kind: m.kind.clone(),
-        author_name: m.author_name.clone(),
-        body: m.body.clone(),
-        created_at: m.created_at.clone(),
-        delivery_error: None,
-    };
-    audit::record(&mut tx, actor, "create", "ticket_message", &m.id, None::<&TicketMessage>, Some(&msg)).await?;
-    let t = rows::get_ticket(&mut tx, &t.id).await?.ok_or(AppError::NotFound)?;
+    t.version += 1;
+    let msg = message_of(m);
+    audit::record(&mut tx, actor, "create", "ticket_message", &msg.id, None::<&TicketMessage>, Some(&msg)).await?;
     let d = detail(&mut tx, t).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok((d, msg))

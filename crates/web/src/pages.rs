@@ -369,6 +369,18 @@ pub struct Row {
     pub total: bool,
 }
 
+/// A typed value, none when left blank.
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+impl Row {
+    /// A row of plain cells: no link, not archived, not a total.
+    pub fn plain(cells: Vec<String>) -> Row {
+        Row { cells, href: String::new(), archived: false, total: false }
+    }
+}
+
 pub struct Section {
     pub title: String,
     pub columns: Vec<String>,

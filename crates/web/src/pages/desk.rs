@@ -6,9 +6,9 @@
 
 use super::sales::{self, form_response, money, short_date, DocumentForm};
 use super::{
-    anon_layout, cookie, error_page, error_status, f, fields, layout, not_found_page, page_locale, posted, render, req, same_secret,
-    select, set_cookie, urlencode, DetailPage, Field, FieldSpec, Layout, MessagePage, PageUser, Posted, Row, Section, Tr, Typed,
-    CSRF_COOKIE,
+    anon_layout, cookie, error_page, error_status, f, fields, layout, nonempty, not_found_page, page_locale, posted, render, req,
+    same_secret, select, set_cookie, urlencode, DetailPage, Field, FieldSpec, Layout, MessagePage, PageUser, Posted, Row, Section, Tr,
+    Typed, CSRF_COOKIE,
 };
 use crate::api;
 use crate::crm_api::{self, MOVES};
@@ -63,10 +63,6 @@ fn with_time(st: &AppState, tr: &Tr, key: &str, minutes: i64) -> String {
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("time", span(minutes));
     st.i18n.t_args(&tr.locale, key, Some(&args))
-}
-
-fn nonempty(v: Option<String>) -> Option<String> {
-    v.filter(|s| !s.trim().is_empty())
 }
 
 /// A whole number typed in a form: none when empty, the field's error when not a number.

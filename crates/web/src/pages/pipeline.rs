@@ -4,7 +4,7 @@
 //! opportunity.
 
 use super::sales::{form_response, resolve_customer};
-use super::{error_page, format_decimal, layout, posted, render, urlencode, FieldSpec, Layout, PageUser, Row, Section};
+use super::{error_page, format_decimal, layout, nonempty, posted, render, urlencode, FieldSpec, Layout, PageUser, Row, Section};
 use crate::AppState;
 use app::master::{self as m, ListParams, PartyRole};
 use app::pipeline::{self as p, ConvertIn, LeadIn, LeadParams, Opportunity, OpportunityIn, OpportunityParams};
@@ -141,11 +141,8 @@ async fn board(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<
             rows: rates
                 .stages
                 .iter()
-                .map(|r| Row {
-                    cells: vec![stage_name(&r.stage), r.entered.to_string(), r.won.to_string(), pct(&Some(r.win_percent.clone()))],
-                    href: String::new(),
-                    archived: false,
-                    total: false,
+                .map(|r| {
+                    Row::plain(vec![stage_name(&r.stage), r.entered.to_string(), r.won.to_string(), pct(&Some(r.win_percent.clone()))])
                 })
                 .collect(),
             action: None,
@@ -163,17 +160,14 @@ async fn board(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<
             rows: rates
                 .sources
                 .iter()
-                .map(|r| Row {
-                    cells: vec![
+                .map(|r| {
+                    Row::plain(vec![
                         r.key.as_deref().map(|k| tr.t(&format!("source-{k}"))).unwrap_or_default(),
                         r.won.to_string(),
                         r.lost.to_string(),
                         pct(&r.win_percent),
                         money(&r.won_value),
-                    ],
-                    href: String::new(),
-                    archived: false,
-                    total: false,
+                    ])
                 })
                 .collect(),
             action: None,
@@ -185,16 +179,13 @@ async fn board(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<
             rows: rates
                 .leads
                 .iter()
-                .map(|r| Row {
-                    cells: vec![
+                .map(|r| {
+                    Row::plain(vec![
                         tr.t(&format!("source-{}", r.source)),
                         r.leads.to_string(),
                         r.converted.to_string(),
                         pct(&Some(r.conversion_percent.clone())),
-                    ],
-                    href: String::new(),
-                    archived: false,
-                    total: false,
+                    ])
                 })
                 .collect(),
             action: None,
@@ -260,10 +251,6 @@ async fn lead_form(st: &AppState, u: &PageUser, values: HashMap<String, String>,
 
 async fn lead_new(State(st): State<AppState>, u: PageUser) -> Response {
     lead_form(&st, &u, HashMap::from([("source".to_string(), "web".to_string())]), FieldErrors::new(), None).await
-}
-
-fn nonempty(v: Option<String>) -> Option<String> {
-    v.filter(|s| !s.trim().is_empty())
 }
 
 async fn lead_post(State(st): State<AppState>, u: PageUser, Form(form): Form<Vec<(String, String)>>) -> Response {
