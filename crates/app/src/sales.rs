@@ -1235,6 +1235,7 @@ fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, r
         balance: 0,
         at: clock::now_text(),
         created_by: actor.username.clone(),
+        ..MoveRow::default()
     }
 }
 

@@ -275,6 +275,7 @@ pub async fn adjust(app: &App, actor: &Actor, input: &AdjustmentIn) -> AppResult
         balance: 0,
         at: clock::now_text(),
         created_by: actor.username.clone(),
+        ..MoveRow::default()
     };
     let balance = rows::apply_move(&mut tx, &mut m, 0).await?;
     if balance < 0 && !allow_negative {

@@ -58,6 +58,16 @@ pub enum Resource {
     ServiceLevels,
     /// Leads and opportunities (the sales pipeline).
     Pipeline,
+    /// Purchase orders to suppliers.
+    Purchases,
+    /// Receptions of goods from suppliers (goods enter the warehouse).
+    Receptions,
+    /// Supplier invoices; reading them includes accounts payable and the payment run.
+    Payables,
+    /// Payments to suppliers (treasury).
+    SupplierPayments,
+    /// Bills of materials and production orders.
+    Production,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -106,7 +116,7 @@ impl Role {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 22] = [
+    pub const ALL: [Resource; 27] = [
         Resource::Customers,
         Resource::Suppliers,
         Resource::Contacts,
@@ -129,6 +139,11 @@ impl Resource {
         Resource::Tickets,
         Resource::ServiceLevels,
         Resource::Pipeline,
+        Resource::Purchases,
+        Resource::Receptions,
+        Resource::Payables,
+        Resource::SupplierPayments,
+        Resource::Production,
     ];
 }
 
@@ -182,16 +197,24 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
         (Billing, S::Contacts | S::Suppliers | S::Products | S::Salespeople | S::Sales | S::Deliveries | S::Stock) => R,
         (Billing, S::Invoices | S::Receipts) => ALL,
         (Billing, S::PriceOverride) => RU,
+        // Billing records supplier invoices and treasury pays them; who recorded an
+        // invoice may not approve its payment (see `payment_approval_refused`).
+        (Billing, S::Payables | S::SupplierPayments) => ALL,
+        (Billing, S::Purchases | S::Receptions) => R,
+        (Billing, _) => NONE,
 
         (Purchasing, S::Suppliers | S::Contacts | S::Products) => RCU,
-        (Purchasing, S::Stock) => R,
+        (Purchasing, S::Purchases) => ALL,
+        (Purchasing, S::Stock | S::Receptions | S::Payables | S::Production) => R,
         (Purchasing, _) => NONE,
 
         (Warehouse, S::Products | S::Customers | S::Suppliers | S::Sales) => R,
-        (Warehouse, S::Deliveries | S::Stock) => ALL,
+        (Warehouse, S::Deliveries | S::Stock | S::Receptions) => ALL,
+        (Warehouse, S::Purchases | S::Production) => R,
         (Warehouse, _) => NONE,
 
-        (Production, S::Products | S::Stock) => R,
+        (Production, S::Production) => ALL,
+        (Production, S::Products | S::Stock | S::Purchases) => R,
         (Production, _) => NONE,
 
         (FrontOffice, S::Customers | S::Contacts) => RCU,
@@ -209,6 +232,13 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
 
 pub fn can(role: Role, action: Action, resource: Resource) -> bool {
     allowed_actions(role, resource).contains(&action)
+}
+
+/// Segregation of duties for payables: when the business keeps the rule on, whoever
+/// recorded (created or posted) a supplier invoice may not approve a payment of it.
+/// Returns the translation key of the refusal.
+pub fn payment_approval_refused(rule_on: bool, approver: &str, recorded_by: &[&str]) -> Option<&'static str> {
+    (rule_on && recorded_by.contains(&approver)).then_some("sod-payment-same-user")
 }
 
 #[cfg(test)]
@@ -252,6 +282,21 @@ mod tests {
             let may = can(role, Action::Update, Resource::CreditOverride);
             assert_eq!(may, matches!(role, Role::Administrator | Role::Manager), "{role:?}");
         }
+    }
+
+    #[test]
+    fn buying_receiving_recording_and_paying_are_separate_duties() {
+        assert!(can(Role::Purchasing, Action::Create, Resource::Purchases));
+        assert!(!can(Role::Purchasing, Action::Create, Resource::Receptions));
+        assert!(!can(Role::Purchasing, Action::Create, Resource::SupplierPayments));
+        assert!(can(Role::Warehouse, Action::Create, Resource::Receptions));
+        assert!(!can(Role::Warehouse, Action::Create, Resource::Payables));
+        assert!(can(Role::Billing, Action::Create, Resource::Payables));
+        assert!(can(Role::Production, Action::Create, Resource::Production));
+        assert!(!can(Role::Salesperson, Action::Read, Resource::Payables));
+        assert_eq!(payment_approval_refused(true, "ana", &["ana", "luis"]), Some("sod-payment-same-user"));
+        assert_eq!(payment_approval_refused(true, "eva", &["ana", "luis"]), None);
+        assert_eq!(payment_approval_refused(false, "ana", &["ana"]), None);
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "crm", sql: Sql::Both(include_str!("../migrations/0005_crm.sql")) },
     Migration { version: 6, name: "pipeline", sql: Sql::Both(include_str!("../migrations/0006_pipeline.sql")) },
     Migration { version: 7, name: "agenda", sql: Sql::Both(include_str!("../migrations/0007_agenda.sql")) },
+    Migration {
+        version: 8,
+        name: "purchasing_stock_production",
+        sql: Sql::Both(include_str!("../migrations/0008_purchasing_stock_production.sql")),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

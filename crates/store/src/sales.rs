@@ -573,7 +573,7 @@ pub async fn update_warehouse(conn: &mut Conn, w: &WarehouseRow) -> Result<(), S
     done.map(|_| ()).ok_or(StoreError::Conflict)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, Default)]
 pub struct MoveRow {
     pub id: String,
     pub product_id: String,
@@ -586,6 +586,10 @@ pub struct MoveRow {
     pub balance: i64,
     pub at: String,
     pub created_by: String,
+    /// What a unit cost when it moved (receptions, production, consumption).
+    pub unit_cost: Option<i64>,
+    /// The transfer, count or production order that caused the move.
+    pub stock_document_id: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -617,10 +621,11 @@ pub async fn move_level(conn: &mut Conn, product_id: &str, warehouse_id: &str, q
 
 /// Records moves (their levels already moved by [`move_level`]) in one statement.
 pub async fn insert_moves(conn: &mut Conn, moves: &[MoveRow]) -> Result<(), StoreError> {
-    const WIDTH: usize = 11;
+    const WIDTH: usize = 13;
     for part in moves.chunks(crate::master::max_params(conn) / WIDTH) {
         let sql = format!(
-            "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by) VALUES {}",
+            "INSERT INTO stock_moves (id, product_id, warehouse_id, quantity, kind, reason, document_id, line_id, balance, at, created_by, \
+             unit_cost, stock_document_id) VALUES {}",
             values_list(conn, part.len(), WIDTH)
         );
         let mut q = sqlx::query_with(&sql, reserved(part.len() * WIDTH));
@@ -636,7 +641,9 @@ pub async fn insert_moves(conn: &mut Conn, moves: &[MoveRow]) -> Result<(), Stor
                 .bind(&m.line_id)
                 .bind(m.balance)
                 .bind(&m.at)
-                .bind(&m.created_by);
+                .bind(&m.created_by)
+                .bind(m.unit_cost)
+                .bind(&m.stock_document_id);
         }
         q.execute(&mut *conn).await?;
     }
