@@ -14,6 +14,7 @@ pub mod logo;
 pub mod mail;
 pub mod master;
 pub mod pipeline;
+pub mod purchasing;
 pub mod receivables;
 pub mod sales;
 pub mod stats;
@@ -102,6 +103,16 @@ impl Actor {
 
     pub fn can(&self, action: Action, resource: Resource) -> bool {
         access::can(self.role, action, resource)
+    }
+
+    /// Segregation of duties on payables: refuses approving the payment of an invoice
+    /// this user recorded (`recorded_by`: who created or posted it) while the business
+    /// keeps the rule on (`rule_on`).
+    pub fn authorize_payment_approval(&self, rule_on: bool, recorded_by: &[&str]) -> AppResult<()> {
+        match access::payment_approval_refused(rule_on, &self.username, recorded_by) {
+            Some(key) => Err(AppError::Refused(key)),
+            None => Ok(()),
+        }
     }
 }
 

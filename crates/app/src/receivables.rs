@@ -34,7 +34,7 @@ pub struct Buckets {
     pub total: String,
 }
 
-fn buckets_of(b: &[i64; AGEING_BUCKETS], d: u32) -> Buckets {
+pub(crate) fn buckets_of(b: &[i64; AGEING_BUCKETS], d: u32) -> Buckets {
     Buckets {
         current: format_scaled(b[0], d),
         days_1_30: format_scaled(b[1], d),

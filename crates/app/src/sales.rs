@@ -122,7 +122,7 @@ pub struct Allocation {
     pub amount: String,
 }
 
-fn qty(v: i64) -> String {
+pub(crate) fn qty(v: i64) -> String {
     format_trimmed(v, QUANTITY_SCALE)
 }
 
@@ -147,7 +147,7 @@ fn line_of(l: LineRow, d: u32) -> Line {
     }
 }
 
-fn taxes_of(lines: &[LineRow], d: u32) -> Vec<TaxLine> {
+pub(crate) fn taxes_of(lines: &[LineRow], d: u32) -> Vec<TaxLine> {
     let names: HashMap<(String, i64), String> = lines.iter().map(|l| ((tax_key(l), l.tax_rate), l.tax_name.clone())).collect();
     totals_of(lines)
         .by_rate
@@ -375,14 +375,14 @@ pub fn resource(kind: DocKind) -> Resource {
 }
 
 /// What each operation needs to know about the business.
-struct Ctx {
-    d: u32,
-    pos: i64,
-    allow_negative: bool,
-    today: String,
+pub(crate) struct Ctx {
+    pub(crate) d: u32,
+    pub(crate) pos: i64,
+    pub(crate) allow_negative: bool,
+    pub(crate) today: String,
 }
 
-async fn ctx(conn: &mut Conn) -> AppResult<Ctx> {
+pub(crate) async fn ctx(conn: &mut Conn) -> AppResult<Ctx> {
     // One statement: the company's decimals and the settings a sale needs.
     let set = rows::settings_of(conn, &["sales.point_of_sale", "stock.allow_negative"]).await?;
     let get = |k: &str| set.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
@@ -397,7 +397,7 @@ fn today() -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
-fn parse_date(s: &str) -> Option<Date> {
+pub(crate) fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
@@ -406,11 +406,11 @@ pub(crate) fn date_key(d: Date) -> String {
     date_text(d)
 }
 
-fn date_text(d: Date) -> String {
+pub(crate) fn date_text(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn date_field(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<String> {
+pub(crate) fn date_field(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<String> {
     let v = v.map(str::trim).filter(|s| !s.is_empty())?;
     match parse_date(v) {
         Some(d) => Some(date_text(d)),
@@ -421,11 +421,11 @@ fn date_field(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<
     }
 }
 
-fn refused(key: &'static str) -> AppError {
+pub(crate) fn refused(key: &'static str) -> AppError {
     AppError::Refused(key)
 }
 
-async fn commit(tx: store::Tx) -> AppResult<()> {
+pub(crate) async fn commit(tx: store::Tx) -> AppResult<()> {
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(())
 }
@@ -442,13 +442,22 @@ async fn load(conn: &mut Conn, kind: DocKind, id: &str) -> AppResult<(DocumentRo
 /// row so that a concurrent change of state is refused instead of applied twice.
 async fn step(conn: &mut Conn, row: &mut DocumentRow, t: Transition) -> AppResult<Status> {
     let kind = DocKind::from_code(&row.kind).ok_or(AppError::NotFound)?;
+    claim_step(conn, row, |from| rules::transition(kind, from, t)).await
+}
+
+/// [`step`] under any table of transitions (`rule` gives the state reached from a state).
+pub(crate) async fn claim_step(
+    conn: &mut Conn,
+    row: &mut DocumentRow,
+    rule: impl Fn(Status) -> Result<Status, &'static str>,
+) -> AppResult<Status> {
     let from = Status::from_code(&row.status).ok_or_else(|| AppError::Internal(format!("unknown status {}", row.status)))?;
-    let to = rules::transition(kind, from, t).map_err(refused)?;
+    let to = rule(from).map_err(refused)?;
     if !rows::claim(conn, &row.id, &row.status).await? {
         // Someone changed it between our read and now: report what they did.
         let now = rows::get_document(conn, &row.id).await?.ok_or(AppError::NotFound)?;
         let from = Status::from_code(&now.status).unwrap_or(from);
-        rules::transition(kind, from, t).map_err(refused)?;
+        rule(from).map_err(refused)?;
         return Err(AppError::Conflict);
     }
     row.version += 1;
@@ -456,7 +465,7 @@ async fn step(conn: &mut Conn, row: &mut DocumentRow, t: Transition) -> AppResul
     Ok(to)
 }
 
-async fn take_number(conn: &mut Conn, row: &mut DocumentRow) -> AppResult<()> {
+pub(crate) async fn take_number(conn: &mut Conn, row: &mut DocumentRow) -> AppResult<()> {
     if row.number.is_none() {
         row.number = Some(rows::take_number(conn, &row.kind, row.point_of_sale).await?);
     }
@@ -485,7 +494,7 @@ async fn customer(conn: &mut Conn, errors: &mut FieldErrors, id: Option<&str>) -
     Ok(None)
 }
 
-async fn warehouse_id(conn: &mut Conn, errors: &mut FieldErrors, field: &str, id: Option<&str>) -> AppResult<Option<String>> {
+pub(crate) async fn warehouse_id(conn: &mut Conn, errors: &mut FieldErrors, field: &str, id: Option<&str>) -> AppResult<Option<String>> {
     match id.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => match parse_id(id) {
             Ok(id) => match rows::get_warehouse(conn, &id).await? {
@@ -504,7 +513,7 @@ async fn warehouse_id(conn: &mut Conn, errors: &mut FieldErrors, field: &str, id
     }
 }
 
-fn quantity(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> i64 {
+pub(crate) fn quantity(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> i64 {
     match v.map(|s| parse_scaled(s, QUANTITY_SCALE, false)) {
         None => {
             errors.add(field, "field-required");
@@ -522,11 +531,21 @@ fn quantity(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> i64 {
     }
 }
 
+/// Which of an article's prices a line starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pricing {
+    /// The sale price; another price or a discount needs permission.
+    Sale,
+    /// The cost: what the business pays a supplier, agreed by purchasing.
+    Purchase,
+}
+
 /// Lines from what the user typed: article defaults for price, description and tax;
-/// another price or a discount only with permission.
-async fn build_lines(
+/// on sales, another price or a discount only with permission.
+pub(crate) async fn build_lines(
     conn: &mut Conn,
     actor: &Actor,
+    pricing: Pricing,
     d: u32,
     doc_id: &str,
     input: &[LineIn],
@@ -543,7 +562,7 @@ async fn build_lines(
     let products: HashMap<String, ProductRow> =
         mrows::find_many::<ProductRow>(conn, "id", &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
     let mut rates: HashMap<String, Option<TaxRateRow>> = HashMap::new();
-    let may_price = actor.can(Action::Update, Resource::PriceOverride);
+    let may_price = pricing == Pricing::Purchase || actor.can(Action::Update, Resource::PriceOverride);
     let mut out = Vec::with_capacity(input.len());
     for (i, l) in input.iter().enumerate() {
         let f = |name: &str| format!("lines.{i}.{name}");
@@ -562,7 +581,7 @@ async fn build_lines(
             None => None,
         };
         let q = quantity(errors, &f("quantity"), l.quantity.as_deref());
-        let default_price = product.map(|p| p.sale_price);
+        let default_price = product.map(|p| if pricing == Pricing::Sale { p.sale_price } else { p.cost });
         let price = match (l.unit_price.as_deref().map(str::trim).filter(|s| !s.is_empty()), default_price) {
             (Some(s), _) => match parse_scaled(s, d, false) {
                 Ok(v) => {
@@ -664,7 +683,7 @@ async fn build_lines(
     Ok(out)
 }
 
-fn set_totals(row: &mut DocumentRow, lines: &[LineRow]) {
+pub(crate) fn set_totals(row: &mut DocumentRow, lines: &[LineRow]) {
     let t = totals_of(lines);
     row.untaxed = t.untaxed;
     row.tax = t.tax;
@@ -879,7 +898,7 @@ pub(crate) async fn create_document_tx(tx: &mut Conn, actor: &Actor, kind: DocKi
     if matches!(kind, DocKind::CreditNote | DocKind::DebitNote) {
         row.origin_id = origin_invoice(tx, &mut errors, input.invoice_id.as_deref(), party.as_ref()).await?;
     }
-    let lines = build_lines(tx, actor, c.d, &id, input.lines.as_deref().unwrap_or(&[]), &mut errors).await?;
+    let lines = build_lines(tx, actor, Pricing::Sale, c.d, &id, input.lines.as_deref().unwrap_or(&[]), &mut errors).await?;
     errors.into_result(())?;
     let party = party.ok_or(AppError::NotFound)?;
     row.party_id = party.id;
@@ -982,7 +1001,7 @@ pub async fn update_document(app: &App, actor: &Actor, kind: DocKind, id: &str, 
         row.salesperson_id = salesperson(&mut tx, &mut errors, input.salesperson_id.as_deref(), None).await?;
     }
     if let Some(new_lines) = &input.lines {
-        lines = build_lines(&mut tx, actor, c.d, &row.id, new_lines, &mut errors).await?;
+        lines = build_lines(&mut tx, actor, Pricing::Sale, c.d, &row.id, new_lines, &mut errors).await?;
     }
     errors.into_result(())?;
     set_totals(&mut row, &lines);
@@ -1215,14 +1234,14 @@ async fn post_effects(
 /// Lines in the order of their articles: every transaction that touches stock levels locks
 /// them in the same order, so two of them (a confirmation and a delivery sharing articles)
 /// never wait for each other in a circle.
-fn by_product<'a>(lines: impl Iterator<Item = &'a LineRow>) -> Vec<&'a LineRow> {
+pub(crate) fn by_product<'a>(lines: impl Iterator<Item = &'a LineRow>) -> Vec<&'a LineRow> {
     let mut v: Vec<&LineRow> = lines.collect();
     v.sort_by(|a, b| a.product_id.cmp(&b.product_id));
     v
 }
 
 /// The move a document's line makes in a warehouse.
-fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, line: &LineRow) -> MoveRow {
+pub(crate) fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, line: &LineRow) -> MoveRow {
     MoveRow {
         id: new_id(),
         product_id: product.to_string(),
@@ -1344,7 +1363,7 @@ fn child_row(parent: &DocumentRow, kind: DocKind, id: &str, c: &Ctx, actor: &Act
 
 /// The lines of a document made from another: the `picked` parent lines with the
 /// quantities taken, priced as on the parent.
-fn child_lines(parent: &[LineRow], picked: &[(usize, i64)], doc_id: &str) -> Vec<LineRow> {
+pub(crate) fn child_lines(parent: &[LineRow], picked: &[(usize, i64)], doc_id: &str) -> Vec<LineRow> {
     picked
         .iter()
         .enumerate()
@@ -1368,7 +1387,7 @@ fn child_lines(parent: &[LineRow], picked: &[(usize, i64)], doc_id: &str) -> Vec
 
 /// The quantities of an order's lines a delivery or invoice takes: those asked for, or
 /// everything `left` gives.
-fn parts(errors: &mut FieldErrors, lines: &[LineRow], asked: Option<&[PartLineIn]>, left: impl Fn(&LineRow) -> i64) -> Vec<(usize, i64)> {
+pub(crate) fn parts(errors: &mut FieldErrors, lines: &[LineRow], asked: Option<&[PartLineIn]>, left: impl Fn(&LineRow) -> i64) -> Vec<(usize, i64)> {
     match asked {
         None => lines.iter().enumerate().map(|(i, l)| (i, left(l))).filter(|(_, q)| *q > 0).collect(),
         Some(asked) => {

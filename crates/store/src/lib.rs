@@ -10,6 +10,7 @@ pub mod master;
 pub mod migrate;
 pub mod people;
 pub mod pipeline;
+pub mod purchasing;
 pub mod sales;
 pub mod stats;
 

@@ -45,13 +45,15 @@ pub struct DocumentRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// Supplier invoices: the supplier's own number (see `domain::purchase::invoice_number_key`).
+    pub supplier_invoice_number: Option<String>,
 }
 
-const DOC_COLUMNS: &str =
+pub(crate) const DOC_COLUMNS: &str =
     "id, kind, status, point_of_sale, number, party_id, party_name, party_tax_id, salesperson_id, warehouse_id, issue_date, due_date, \
      promised_date, valid_until, origin_id, order_id, untaxed, tax, total, settled, reason, returns_goods, notes, customer_reference, \
      public_token, credit_override_by, confirmed_at, confirmed_by, posted_at, posted_by, cancelled_at, cancelled_by, created_by, \
-     created_at, updated_at, version";
+     created_at, updated_at, version, supplier_invoice_number";
 
 #[derive(Debug, Clone, FromRow, Default)]
 pub struct LineRow {
@@ -77,7 +79,7 @@ pub struct LineRow {
 const LINE_WIDTH: usize = 17;
 
 pub async fn insert_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), StoreError> {
-    let sql = format!("INSERT INTO documents ({DOC_COLUMNS}) VALUES ({})", placeholders(conn, 1, 36));
+    let sql = format!("INSERT INTO documents ({DOC_COLUMNS}) VALUES ({})", placeholders(conn, 1, 37));
     sqlx::query(&sql)
         .bind(&d.id)
         .bind(&d.kind)
@@ -115,6 +117,7 @@ pub async fn insert_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), Sto
         .bind(&d.created_at)
         .bind(&d.updated_at)
         .bind(d.version)
+        .bind(&d.supplier_invoice_number)
         .execute(conn)
         .await?;
     Ok(())
@@ -128,8 +131,8 @@ pub async fn update_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), Sto
          issue_date = $7, due_date = $8, promised_date = $9, valid_until = $10, origin_id = $11, order_id = $12, untaxed = $13, \
          tax = $14, total = $15, reason = $16, returns_goods = $17, notes = $18, customer_reference = $19, public_token = $20, \
          credit_override_by = $21, confirmed_at = $22, confirmed_by = $23, posted_at = $24, posted_by = $25, cancelled_at = $26, \
-         cancelled_by = $27, updated_at = $28, party_name = $29, party_tax_id = $30, version = version + 1 \
-         WHERE id = $31 AND version = $32 RETURNING id",
+         cancelled_by = $27, updated_at = $28, party_name = $29, party_tax_id = $30, supplier_invoice_number = $31, \
+         version = version + 1 WHERE id = $32 AND version = $33 RETURNING id",
     )
     .bind(&d.status)
     .bind(d.point_of_sale)
@@ -161,6 +164,7 @@ pub async fn update_document(conn: &mut Conn, d: &DocumentRow) -> Result<(), Sto
     .bind(&d.updated_at)
     .bind(&d.party_name)
     .bind(&d.party_tax_id)
+    .bind(&d.supplier_invoice_number)
     .bind(&d.id)
     .bind(d.version)
     .fetch_optional(conn)
@@ -325,6 +329,9 @@ pub enum Progress {
     InvoicedOfOrdered,
     /// Credited, up to the invoiced quantity (an invoice line).
     Credited,
+    /// Received (a purchase order line's `delivered`), up to the ordered quantity plus a
+    /// tolerance in hundredths of a percent.
+    Received { tolerance: i64 },
 }
 
 /// Adds each `(line, delta)` to its line's delivered, invoiced or credited quantity, in
@@ -335,10 +342,12 @@ pub async fn advance_lines(conn: &mut Conn, which: Progress, deltas: &[(&str, i6
         return Ok(true);
     }
     let (col, bound) = match which {
-        Progress::Delivered => ("delivered", "quantity"),
-        Progress::InvoicedOfDelivered => ("invoiced", "delivered"),
-        Progress::InvoicedOfOrdered => ("invoiced", "quantity"),
-        Progress::Credited => ("credited", "quantity"),
+        Progress::Delivered => ("delivered", "quantity".to_string()),
+        Progress::InvoicedOfDelivered => ("invoiced", "delivered".to_string()),
+        Progress::InvoicedOfOrdered => ("invoiced", "quantity".to_string()),
+        Progress::Credited => ("credited", "quantity".to_string()),
+        // The same rounding as `domain::purchase::receivable_limit` (integer division).
+        Progress::Received { tolerance } => ("delivered", format!("quantity + quantity * {} / 10000", tolerance.max(0))),
     };
     let case: String = (0..deltas.len()).map(|i| format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2)).collect();
     let ids: Vec<String> = (0..deltas.len()).map(|i| format!("${}", 2 * i + 1)).collect();
