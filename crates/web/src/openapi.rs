@@ -1270,7 +1270,13 @@ fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsB
         Op {
             body: Some((reference::<mf::BomIn>(), true)),
             status: "201",
-            ..op(HttpMethod::Post, "/boms", "save_bom", "Create an article's bill of materials or replace its components", reference::<mf::Bom>())
+            ..op(
+                HttpMethod::Post,
+                "/boms",
+                "save_bom",
+                "Create an article's bill of materials or replace its components",
+                reference::<mf::Bom>(),
+            )
         },
     );
     add_op(paths, op(HttpMethod::Get, "/boms/{id}", "get_bom", "One bill of materials", reference::<mf::Bom>()));
@@ -1299,7 +1305,13 @@ fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsB
         paths,
         Op {
             params: mf::ProductionParams::into_params(|| Some(ParameterIn::Query)),
-            ..op(HttpMethod::Get, "/production-orders", "list_production_orders", "Production orders, newest first", page_schema::<mf::ProductionOrder>())
+            ..op(
+                HttpMethod::Get,
+                "/production-orders",
+                "list_production_orders",
+                "Production orders, newest first",
+                page_schema::<mf::ProductionOrder>(),
+            )
         },
     );
     add_op(
@@ -1343,12 +1355,24 @@ fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsB
         paths,
         Op {
             body: Some((reference::<mf::ReorderRuleIn>(), true)),
-            ..op(HttpMethod::Put, "/reorder-rules", "set_reorder_rule", "Set an article's reorder point and quantity in a warehouse", reference::<mf::ReorderRule>())
+            ..op(
+                HttpMethod::Put,
+                "/reorder-rules",
+                "set_reorder_rule",
+                "Set an article's reorder point and quantity in a warehouse",
+                reference::<mf::ReorderRule>(),
+            )
         },
     );
     add_op(
         paths,
-        op(HttpMethod::Get, "/replenishment", "replenishment", "What to buy or make: reorder rules below their point", reference::<mf::Suggestions>()),
+        op(
+            HttpMethod::Get,
+            "/replenishment",
+            "replenishment",
+            "What to buy or make: reorder rules below their point",
+            reference::<mf::Suggestions>(),
+        ),
     );
     let mut schemas = Vec::new();
     macro_rules! schema {
