@@ -110,3 +110,38 @@ pub fn router(r: Router<AppState>) -> Router<AppState> {
         .route("/reorder-rules", get(rules_h).put(rule_set_h))
         .route("/replenishment", get(replenishment_h))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every refusal and field error the manufacturing use cases give has its message in
+    /// both languages (the catalogue answers the key itself when one is missing).
+    #[test]
+    fn every_manufacturing_key_is_translated() {
+        let c = crate::i18n::Catalog::load();
+        for key in [
+            "bom-empty",
+            "bom-too-many",
+            "bom-self",
+            "bom-duplicate",
+            "bom-cycle",
+            "bom-scrap-invalid",
+            "bom-not-manufactured",
+            "bom-in-use",
+            "production-no-bom",
+            "production-done",
+            "production-cancelled",
+            "production-transition-invalid",
+            "production-not-open",
+            "quantity-not-positive",
+            "stock-insufficient",
+            "product-not-stocked",
+            "warehouse-unknown",
+            "status-invalid",
+            "date-invalid",
+        ] {
+            for locale in ["es", "en"] {
+                assert_ne!(c.t(locale, key), key, "{key} has no {locale} message");
+            }
+        }
+    }
+}
