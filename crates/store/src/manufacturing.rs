@@ -43,15 +43,12 @@ pub async fn bom_of(conn: &mut Conn, product_id: &str) -> Result<Option<BomRow>,
     Ok(sqlx::query_as("SELECT * FROM boms WHERE product_id = $1").bind(product_id).fetch_optional(conn).await?)
 }
 
-/// Bills of materials ordered by the code of the article they make, after `after_code`.
+/// Bills of materials in the order they were made (keyset on the id), after `after`.
 pub async fn list_boms(conn: &mut Conn, after: Option<&str>, limit: i64) -> Result<Vec<BomRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT b.* FROM boms b JOIN products p ON p.id = b.product_id WHERE b.id > $1 ORDER BY b.id LIMIT {}",
-        limit + 1
-    ))
-    .bind(after.unwrap_or(""))
-    .fetch_all(conn)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT * FROM boms WHERE id > $1 ORDER BY id LIMIT {}", limit + 1))
+        .bind(after.unwrap_or(""))
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Creates (`insert`) or rewrites a bill if its version is still `b.version`.
