@@ -198,11 +198,10 @@ async fn order_page(st: &AppState, u: &PageUser, id: &str, error: Option<String>
     };
     let mut steps = Vec::new();
     if u.actor().can(Action::Update, Resource::Production) {
-        for step in [Step::Plan, Step::Reserve, Step::Produce, Step::Cancel] {
-            if let Ok(s) =
-                domain::manufacturing::Status::from_code(&o.status).ok_or("").and_then(|s| domain::manufacturing::transition(s, step))
-            {
-                let _ = s;
+        // The buttons are the transitions the one table allows from this state.
+        let from = domain::manufacturing::Status::from_code(&o.status);
+        for step in Step::ALL {
+            if from.is_some_and(|s| domain::manufacturing::transition(s, step).is_ok()) {
                 steps.push((step.code().to_string(), tr.t(&format!("production-do-{}", step.code()))));
             }
         }
