@@ -458,12 +458,64 @@ def main():
                 expect(page.locator("table.directory")).to_contain_text("Carlos Gómez")
                 page.screenshot(path=os.path.join(SHOTS, "17-directory.png"), full_page=True)
 
+            def manufacturing():
+                # A bill of materials for the demo's bathroom kit: a component that is the
+                # kit itself is refused beside its row, then saved; an order is planned,
+                # shows its shortages, is produced, and the replenishment list suggests.
+                page.click("nav.areas >> text=Producción")
+                expect(page.locator("h1")).to_contain_text("Producción")
+                page.goto(base + "/boms/new")
+                page.select_option("#f-product", label="KIT-BANIO — Kit baño completo (fabricado)")
+                rows = page.locator("tr.component")
+                rows.nth(0).locator("select").select_option(label="INODORO-L — Inodoro largo con mochila")
+                rows.nth(0).locator("input[name=quantity]").fill("1")
+                rows.nth(1).locator("select").select_option(label="CANILLA-1/2 — Canilla esférica 1/2\"")
+                rows.nth(1).locator("input[name=quantity]").fill("2")
+                rows.nth(1).locator("input[name=scrap]").fill("5")
+                rows.nth(2).locator("select").select_option(label="KIT-BANIO — Kit baño completo (fabricado)")
+                rows.nth(2).locator("input[name=quantity]").fill("1")
+                page.click("main button.primary")
+                expect(page.locator("tr.component.invalid")).to_contain_text("sí mismo")
+                page.screenshot(path=os.path.join(SHOTS, "30-bom-refused.png"), full_page=True)
+                page.locator("tr.component").nth(2).locator("select").select_option("")
+                page.locator("tr.component").nth(2).locator("input[name=quantity]").fill("")
+                page.click("main button.primary")
+                # 120250 + 2 × 1.05 × 6305 = 133490.50
+                expect(page.locator("main")).to_contain_text("133.490,50")
+                page.screenshot(path=os.path.join(SHOTS, "31-bom.png"), full_page=True)
+                page.goto(base + "/production/new")
+                page.select_option("#f-product_id", label="KIT-BANIO — Kit baño completo (fabricado)")
+                page.fill("#f-quantity", "3")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Borrador")
+                page.click("button:has-text('Planificar')")
+                expect(page.locator("h1")).to_contain_text("Planificada")
+                expect(page.locator("section.card", has_text="Faltantes")).to_contain_text("CANILLA-1/2")
+                page.screenshot(path=os.path.join(SHOTS, "32-production-planned.png"), full_page=True)
+                page.click("button:has-text('Reservar componentes')")
+                page.click("button:has-text('Producir')")
+                expect(page.locator("h1")).to_contain_text("Producida")
+                expect(page.locator("dl.facts")).to_contain_text("133.490,50")
+                page.screenshot(path=os.path.join(SHOTS, "33-production-done.png"), full_page=True)
+                page.click("nav.areas >> text=Reposición")
+                page.select_option("#r-product", label="KIT-BANIO — Kit baño completo (fabricado)")
+                page.fill("#r-point", "500")
+                page.fill("#r-quantity", "4")
+                page.click("form[action='/replenishment/rules'] button")
+                row = page.locator("table.list tr", has_text="KIT-BANIO")
+                expect(row).to_contain_text("Fabricar")
+                page.screenshot(path=os.path.join(SHOTS, "34-replenishment.png"), full_page=True)
+                page.set_viewport_size({"width": 390, "height": 844})
+                page.screenshot(path=os.path.join(SHOTS, "35-replenishment-phone.png"), full_page=True)
+                page.set_viewport_size({"width": 1280, "height": 900})
+
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
                              ("order_to_cash", order_to_cash), ("agenda_and_phone_memo", agenda_and_phone_memo),
                              ("english_and_back", english), ("phone_screen", phone_screen),
-                             ("service_desk", service_desk), ("pipeline", pipeline)]:
+                             ("service_desk", service_desk), ("pipeline", pipeline),
+                             ("manufacturing", manufacturing)]:
                 check(name, fn)
             browser.close()
     finally:

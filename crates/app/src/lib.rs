@@ -12,6 +12,7 @@ pub mod desk;
 pub mod indicators;
 pub mod logo;
 pub mod mail;
+pub mod manufacturing;
 pub mod master;
 pub mod pipeline;
 pub mod purchasing;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod agenda;
 pub mod desk;
 pub mod ical;
+pub mod manufacturing;
 pub mod money;
 pub mod party;
 pub mod pipeline;

@@ -6,6 +6,7 @@ pub mod agenda;
 pub mod audit;
 pub mod crm;
 pub mod files;
+pub mod manufacturing;
 pub mod master;
 pub mod migrate;
 pub mod people;

@@ -28,7 +28,7 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// `$1, $2, …` or `?, ?, …` for a multi-row insert of `rows` × `width`.
-fn values(sqlite: bool, rows: usize, width: usize) -> String {
+pub(crate) fn values(sqlite: bool, rows: usize, width: usize) -> String {
     (0..rows)
         .map(|r| {
             let marks: Vec<String> = (1..=width).map(|c| if sqlite { "?".into() } else { format!("${}", r * width + c) }).collect();

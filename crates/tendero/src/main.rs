@@ -5,6 +5,7 @@
 mod bench;
 mod config;
 mod crm_bench;
+mod mfg_bench;
 mod o2c;
 
 use anyhow::{bail, Context, Result};
@@ -191,6 +192,25 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Explode and cost a five-level bill of materials; replenishment over many reorder rules.
+    Manufacturing {
+        /// Articles, each with stock and a reorder rule.
+        #[arg(long, default_value_t = 100_000)]
+        articles: usize,
+        /// Distinct components of the five-level bill.
+        #[arg(long, default_value_t = 1_000)]
+        components: usize,
+        /// Timed explosions.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// A PostgreSQL server to run on (a fresh database is made there and dropped after);
+        /// SQLite in a temporary directory when not given.
+        #[arg(long, value_name = "POSTGRES_URL")]
+        database_url: Option<String>,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,6 +383,14 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         Command::Bench { command: BenchCommand::Crm { interactions, tickets, queries, on, json } } => {
             let on = on.or(settings.database_url.clone());
             let figures = crm_bench::run(crm_bench::Opts { interactions, tickets, queries, database_url: on }).await?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
+        Command::Bench { command: BenchCommand::Manufacturing { articles, components, runs, database_url, json } } => {
+            let figures = mfg_bench::run(mfg_bench::Opts { articles, components, runs, database_url }).await?;
             if json {
                 println!("{figures}");
             } else {

@@ -384,5 +384,6 @@ pub fn router() -> Router<AppState> {
     r = crate::crm_api::router(r);
     r = crate::pipeline_api::router(r);
     r = crate::agenda_api::router(r);
+    r = crate::manufacturing_api::router(r);
     r.fallback(not_found)
 }

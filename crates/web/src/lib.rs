@@ -6,6 +6,7 @@ pub mod api;
 pub mod crm_api;
 pub mod error;
 pub mod i18n;
+pub mod manufacturing_api;
 pub mod openapi;
 pub mod pages;
 pub mod pipeline_api;

@@ -194,6 +194,7 @@ fn build() -> OpenApi {
     c = add_crm(&mut paths, c);
     c = add_pipeline(&mut paths, c);
     c = add_agenda(&mut paths, c);
+    c = add_manufacturing(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -1237,6 +1238,149 @@ fn add_agenda(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder 
         ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
     }
     schema!(ag::Activity, ag::ActivityIn, ag::Memo, ag::MemoIn, ag::DirectoryEntry, aa::Activities, aa::UserMe, aa::CalendarFeed);
+    c.schemas_from_iter(schemas)
+}
+
+// ---------------------------------------------------------------- manufacturing
+
+fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use app::manufacturing as mf;
+    let op = |method, path: &str, id: &str, summary: &str, response: RefOr<Schema>| Op {
+        method,
+        path: path.to_string(),
+        tag: "manufacturing",
+        id: id.to_string(),
+        summary: summary.to_string(),
+        has_id: path.contains("{id}"),
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    add_op(
+        paths,
+        Op {
+            params: mf::BomParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(HttpMethod::Get, "/boms", "list_boms", "Bills of materials", page_schema::<mf::Bom>())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<mf::BomIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/boms",
+                "save_bom",
+                "Create an article's bill of materials or replace its components",
+                reference::<mf::Bom>(),
+            )
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/boms/{id}", "get_bom", "One bill of materials", reference::<mf::Bom>()));
+    let delete = OperationBuilder::new()
+        .tag("manufacturing")
+        .operation_id(Some("delete_bom"))
+        .summary(Some("Delete a bill of materials no open production order uses"))
+        .parameter(id_param())
+        .response("204", ResponseBuilder::new().description("Deleted").build());
+    paths.add_path_operation("/api/v1/boms/{id}", vec![HttpMethod::Delete], with_errors(delete, false, true));
+    add_op(
+        paths,
+        Op {
+            params: mf::RollupParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/products/{id}/cost-rollup",
+                "product_cost_rollup",
+                "An article exploded to every level, with its cost rolled up from the components",
+                reference::<mf::CostRollup>(),
+            )
+        },
+    );
+    let order = reference::<mf::ProductionOrder>;
+    add_op(
+        paths,
+        Op {
+            params: mf::ProductionParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/production-orders",
+                "list_production_orders",
+                "Production orders, newest first",
+                page_schema::<mf::ProductionOrder>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<mf::ProductionIn>(), true)),
+            status: "201",
+            ..op(HttpMethod::Post, "/production-orders", "create_production_order", "A draft production order", order())
+        },
+    );
+    add_op(paths, op(HttpMethod::Get, "/production-orders/{id}", "get_production_order", "One production order", order()));
+    for (action, summary) in [
+        ("plan", "Plan: takes its number and lists the components needed"),
+        ("reserve", "Reserve the components"),
+        ("produce", "Consume the components and add the article at its rolled-up cost"),
+        ("cancel", "Cancel, releasing what was reserved"),
+    ] {
+        add_op(
+            paths,
+            op(HttpMethod::Post, &format!("/production-orders/{{id}}/{action}"), &format!("{action}_production_order"), summary, order()),
+        );
+    }
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/production-orders/{id}/shortages",
+            "production_order_shortages",
+            "What is missing to make an open order, every level exploded",
+            reference::<mf::Shortages>(),
+        ),
+    );
+    add_op(
+        paths,
+        Op {
+            params: mf::RuleParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(HttpMethod::Get, "/reorder-rules", "list_reorder_rules", "Reorder points and quantities", page_schema::<mf::ReorderRule>())
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<mf::ReorderRuleIn>(), true)),
+            ..op(
+                HttpMethod::Put,
+                "/reorder-rules",
+                "set_reorder_rule",
+                "Set an article's reorder point and quantity in a warehouse",
+                reference::<mf::ReorderRule>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/replenishment",
+            "replenishment",
+            "What to buy or make: reorder rules below their point",
+            reference::<mf::Suggestions>(),
+        ),
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(mf::Bom, mf::BomComponent, mf::BomIn, mf::ComponentIn, mf::CostRollup, mf::RollupLine);
+    schema!(mf::ProductionOrder, mf::ProductionLine, mf::ProductionIn, mf::Shortages, mf::ShortageLine);
+    schema!(mf::ReorderRule, mf::ReorderRuleIn, mf::Suggestions, mf::Suggestion);
     c.schemas_from_iter(schemas)
 }
 

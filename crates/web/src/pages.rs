@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 mod agenda;
 mod desk;
+mod manufacturing;
 mod pipeline;
 mod sales;
 
@@ -83,6 +84,8 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/invoices", "nav-invoices", Resource::Invoices),
     ("/receivables", "nav-receivables", Resource::Invoices),
     ("/stock", "nav-stock", Resource::Stock),
+    ("/production", "nav-production", Resource::Production),
+    ("/replenishment", "nav-replenishment", Resource::Stock),
     ("/reports/sales", "nav-reports", Resource::Receipts),
     ("/company", "nav-company", Resource::Company),
     ("/users", "nav-users", Resource::Users),
@@ -1920,7 +1923,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = agenda::router(pipeline::router(desk::router(sales::router(Router::new()))))
+    let mut r = manufacturing::router(agenda::router(pipeline::router(desk::router(sales::router(Router::new())))))
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))
