@@ -308,7 +308,13 @@ async fn step(conn: &mut Conn, row: &mut DocumentRow, t: Transition) -> AppResul
     s::claim_step(conn, row, |from| rules::transition(kind, from, t)).await
 }
 
-async fn audit_doc(conn: &mut Conn, actor: &Actor, action: &str, before: Option<&PurchaseDocument>, after: &PurchaseDocument) -> AppResult<()> {
+async fn audit_doc(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    before: Option<&PurchaseDocument>,
+    after: &PurchaseDocument,
+) -> AppResult<()> {
     audit::record(conn, actor, action, &after.kind, &after.id, before, Some(after)).await
 }
 
@@ -345,13 +351,16 @@ async fn close_if_complete(tx: &mut Conn, actor: &Actor, order_id: &str) -> AppR
         return Ok(());
     }
     let lines = rows::lines_of(tx, order_id).await?;
-    let complete = lines.iter().all(|l| {
-        if l.stocked != 0 {
-            l.delivered >= l.quantity && l.invoiced >= l.delivered
-        } else {
-            l.invoiced >= l.quantity
-        }
-    });
+    let complete =
+        lines.iter().all(
+            |l| {
+                if l.stocked != 0 {
+                    l.delivered >= l.quantity && l.invoiced >= l.delivered
+                } else {
+                    l.invoiced >= l.quantity
+                }
+            },
+        );
     if complete {
         step(tx, &mut order, Transition::Close).await?;
         order.updated_at = clock::now_text();
@@ -603,10 +612,8 @@ pub async fn transition(app: &App, actor: &Actor, kind: PurchaseKind, id: &str, 
             }
             confirm_effects(&mut tx, &mut row).await?;
         }
-        (PurchaseKind::PurchaseOrder, Status::Cancelled) => {
-            if lines.iter().any(|l| l.delivered > 0 || l.invoiced > 0) {
-                return Err(s::refused("purchase-order-has-receptions"));
-            }
+        (PurchaseKind::PurchaseOrder, Status::Cancelled) if lines.iter().any(|l| l.delivered > 0 || l.invoiced > 0) => {
+            return Err(s::refused("purchase-order-has-receptions"));
         }
         (PurchaseKind::SupplierInvoice, Status::Posted) => post_invoice_effects(&mut tx, &c, &mut row, &lines).await?,
         (PurchaseKind::SupplierInvoice, Status::Cancelled) if from == "posted" => {
@@ -682,11 +689,7 @@ pub async fn receive(app: &App, actor: &Actor, id: &str, input: &ReceiveIn) -> A
     let picked = s::parts(&mut errors, &stocked, input.lines.as_deref(), |l| rules::receivable_limit(l.quantity, tol) - l.delivered);
     // Receiving everything left takes what was ordered, not the tolerance on top.
     let picked: Vec<(usize, i64)> = if input.lines.is_none() {
-        picked
-            .into_iter()
-            .map(|(i, _)| (i, stocked[i].quantity - stocked[i].delivered))
-            .filter(|(_, q)| *q > 0)
-            .collect()
+        picked.into_iter().map(|(i, _)| (i, stocked[i].quantity - stocked[i].delivered)).filter(|(_, q)| *q > 0).collect()
     } else {
         picked
     };
@@ -929,7 +932,13 @@ pub async fn create_payment(app: &App, actor: &Actor, input: &SupplierPaymentIn)
         if !rows::settle(&mut tx, inv, *a).await? {
             return Err(AppError::Invalid(FieldErrors::single(&format!("allocations.{n}.amount"), "payment-more-than-owed")));
         }
-        allocations.push(AllocationRow { id: new_id(), source_id: pid.clone(), target_id: inv.clone(), amount: *a, created_at: now.clone() });
+        allocations.push(AllocationRow {
+            id: new_id(),
+            source_id: pid.clone(),
+            target_id: inv.clone(),
+            amount: *a,
+            created_at: now.clone(),
+        });
     }
     let mut row = DocumentRow {
         id: pid.clone(),
@@ -1173,11 +1182,5 @@ pub async fn account(app: &App, actor: &Actor, supplier_id: &str) -> AppResult<S
     }
     drop(conn);
     let aged = ageing(app, actor, &PayablesParams { as_of: None, supplier_id: Some(id.clone()) }).await?;
-    Ok(SupplierAccount {
-        supplier_id: id,
-        supplier_name: party.name,
-        entries,
-        balance: format_scaled(balance, d),
-        ageing: aged.totals,
-    })
+    Ok(SupplierAccount { supplier_id: id, supplier_name: party.name, entries, balance: format_scaled(balance, d), ageing: aged.totals })
 }

@@ -13,6 +13,7 @@
 //! where a component with a bill of materials costs its own rolled-up cost and a leaf its
 //! article cost.
 
+use crate::sales::{clamp, div_round};
 use std::collections::{HashMap, HashSet};
 
 const QTY_ONE: i128 = 1_000;
@@ -30,20 +31,6 @@ pub struct Component {
 
 /// Every bill of materials: article → its components.
 pub type Boms = HashMap<String, Vec<Component>>;
-
-fn div_round(n: i128, d: i128) -> i128 {
-    let q = n / d;
-    let r = n % d;
-    if 2 * r.abs() >= d.abs() {
-        q + n.signum() * d.signum()
-    } else {
-        q
-    }
-}
-
-fn clamp(v: i128) -> i64 {
-    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
-}
 
 /// `amount × quantity × (1 + scrap)`, `quantity` in thousandths and `scrap` in
 /// hundredths of a percent, rounded half away from zero: the requirement of a component

@@ -184,8 +184,8 @@ pub fn format_number(point_of_sale: i64, number: i64) -> String {
     format!("{point_of_sale:04}-{number:08}")
 }
 
-/// `a × b / d` rounded half away from zero.
-fn div_round(n: i128, d: i128) -> i128 {
+/// `n / d` rounded half away from zero (the one rounding of every amount).
+pub(crate) fn div_round(n: i128, d: i128) -> i128 {
     let q = n / d;
     let r = n % d;
     if 2 * r.abs() >= d.abs() {
@@ -210,7 +210,8 @@ pub fn tax_on(base: i64, rate: i64) -> i64 {
     clamp(div_round(i128::from(base) * i128::from(rate), PCT_ONE))
 }
 
-fn clamp(v: i128) -> i64 {
+/// An `i128` result back in `i64`, saturating.
+pub(crate) fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
 

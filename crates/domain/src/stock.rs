@@ -4,21 +4,9 @@
 //! Quantities are thousandths (as everywhere), costs minor units of the currency per one
 //! unit of the article. Integer arithmetic in `i128`, rounded half away from zero.
 
+use crate::sales::{clamp, div_round};
+
 const QTY_ONE: i128 = 1_000;
-
-fn div_round(n: i128, d: i128) -> i128 {
-    let q = n / d;
-    let r = n % d;
-    if 2 * r.abs() >= d.abs() {
-        q + n.signum() * d.signum()
-    } else {
-        q
-    }
-}
-
-fn clamp(v: i128) -> i64 {
-    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
-}
 
 /// The cost per unit after `qty_in` units at `unit_cost_in` join `on_hand` units at
 /// `cost`: `(on_hand × cost + qty_in × unit_cost_in) / (on_hand + qty_in)`. When nothing

@@ -48,7 +48,12 @@ pub async fn supplier_ledger(conn: &mut Conn, party_id: &str) -> Result<Vec<Docu
 }
 
 /// Another live invoice of this supplier under this number, if any.
-pub async fn supplier_invoice_by_number(conn: &mut Conn, party_id: &str, number: &str, except_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn supplier_invoice_by_number(
+    conn: &mut Conn,
+    party_id: &str,
+    number: &str,
+    except_id: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_as::<_, (String,)>(
         "SELECT id FROM documents WHERE kind = 'supplier_invoice' AND party_id = $1 AND supplier_invoice_number = $2 \
          AND status <> 'cancelled' AND id <> $3",
@@ -191,7 +196,14 @@ pub async fn insert_stock_doc_lines(conn: &mut Conn, lines: &[StockDocLineRow]) 
         );
         let mut q = sqlx::query_with(&sql, crate::master::reserved(part.len() * WIDTH));
         for l in part {
-            q = q.bind(&l.id).bind(&l.stock_document_id).bind(l.position).bind(&l.product_id).bind(l.quantity).bind(l.expected).bind(&l.reason);
+            q = q
+                .bind(&l.id)
+                .bind(&l.stock_document_id)
+                .bind(l.position)
+                .bind(&l.product_id)
+                .bind(l.quantity)
+                .bind(l.expected)
+                .bind(&l.reason);
         }
         q.execute(&mut *conn).await?;
     }
@@ -203,10 +215,7 @@ pub async fn get_stock_doc(conn: &mut Conn, id: &str) -> Result<Option<StockDocR
 }
 
 pub async fn stock_doc_lines(conn: &mut Conn, id: &str) -> Result<Vec<StockDocLineRow>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM stock_document_lines WHERE stock_document_id = $1 ORDER BY position")
-        .bind(id)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as("SELECT * FROM stock_document_lines WHERE stock_document_id = $1 ORDER BY position").bind(id).fetch_all(conn).await?)
 }
 
 /// Stock documents of one kind, newest first, after a keyset cursor (the last id seen).
