@@ -126,6 +126,7 @@ pub async fn timeline(conn: &mut Conn, q: &TimelineQuery) -> Result<Vec<Timeline
             "SELECT * FROM (SELECT 'document' AS source, id, created_at AS at, kind, CAST(NULL AS TEXT) AS channel, \
              CAST(NULL AS TEXT) AS direction, COALESCE(customer_reference, '') AS subject, notes AS body, status, created_by AS who, \
              total, number, point_of_sale FROM documents WHERE party_id = $1 AND (created_at, id) < ($2, $3) \
+             AND kind IN ('quote', 'order', 'delivery', 'invoice', 'credit_note', 'debit_note', 'receipt') \
              ORDER BY created_at DESC, id DESC LIMIT $7) d"
                 .to_string(),
         );
