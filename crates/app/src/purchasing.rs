@@ -396,30 +396,17 @@ fn child_row(order: &DocumentRow, kind: PurchaseKind, id: &str, c: &Ctx, actor: 
 
 pub async fn list(app: &App, actor: &Actor, kind: PurchaseKind, params: &PurchaseListParams) -> AppResult<Page<PurchaseDocument>> {
     actor.authorize(Action::Read, resource(kind))?;
-    let limit = crate::master::page_limit(params.limit)?;
-    let mut errors = FieldErrors::new();
-    let party_id = params.supplier_id.as_deref().filter(|s| !s.is_empty()).map(|s| parse_id(s).unwrap_or_default());
-    let status = params.status.as_deref().filter(|s| !s.is_empty()).map(|s| {
-        if Status::from_code(s).is_none() {
-            errors.add("status", "status-invalid");
-        }
-        s.to_string()
-    });
-    let before_id = match params.cursor.as_deref().filter(|s| !s.is_empty()) {
-        Some(c) => Some(parse_id(c).map_err(|_| AppError::Invalid(FieldErrors::single("cursor", "cursor-invalid")))?),
-        None => None,
-    };
-    errors.into_result(())?;
     let mut conn = app.db.reader().await?;
+    let (found, next_cursor) = s::list_page(
+        &mut conn,
+        kind.code(),
+        params.supplier_id.as_deref(),
+        params.status.as_deref(),
+        params.cursor.as_deref(),
+        params.limit,
+    )
+    .await?;
     let d = company_in(&mut conn).await?.decimals();
-    let q = rows::DocQuery { kind: kind.code().into(), party_id, status, before_id, limit };
-    let mut found = rows::list_documents(&mut conn, &q).await?;
-    let next_cursor = if found.len() as i64 > limit {
-        found.truncate(limit as usize);
-        found.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
     // A purchase order's progress comes from its lines: read for the whole page at once.
     let mut lines_by: BTreeMap<String, Vec<LineRow>> = BTreeMap::new();
     if kind == PurchaseKind::PurchaseOrder {

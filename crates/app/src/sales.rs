@@ -710,32 +710,48 @@ fn fresh(row: DocumentRow, lines: Vec<LineRow>, allocations: Vec<AllocationRow>,
 
 // ---------------------------------------------------------------- reading
 
-pub async fn list_documents(app: &App, actor: &Actor, kind: DocKind, params: &DocListParams) -> AppResult<Page<Document>> {
-    actor.authorize(Action::Read, resource(kind))?;
-    let limit = crate::master::page_limit(params.limit)?;
+/// One page of documents of `kind` (sales or purchasing), newest first: the filters a
+/// list was asked for checked, the rows read, and the cursor of the next page.
+pub(crate) async fn list_page(
+    conn: &mut Conn,
+    kind: &str,
+    party: Option<&str>,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> AppResult<(Vec<DocumentRow>, Option<String>)> {
+    let limit = crate::master::page_limit(limit)?;
     let mut errors = FieldErrors::new();
-    let party_id = params.customer_id.as_deref().filter(|s| !s.is_empty()).map(|s| parse_id(s).unwrap_or_default());
-    let status = params.status.as_deref().filter(|s| !s.is_empty()).map(|s| {
+    let party_id = party.filter(|s| !s.is_empty()).map(|s| parse_id(s).unwrap_or_default());
+    let status = status.filter(|s| !s.is_empty()).map(|s| {
         if Status::from_code(s).is_none() {
             errors.add("status", "status-invalid");
         }
         s.to_string()
     });
-    let before_id = match params.cursor.as_deref().filter(|s| !s.is_empty()) {
+    let before_id = match cursor.filter(|s| !s.is_empty()) {
         Some(c) => Some(parse_id(c).map_err(|_| AppError::Invalid(FieldErrors::single("cursor", "cursor-invalid")))?),
         None => None,
     };
     errors.into_result(())?;
-    let mut conn = app.db.reader().await?;
-    let d = company_in(&mut conn).await?.decimals();
-    let q = rows::DocQuery { kind: kind.code().into(), party_id, status, before_id, limit };
-    let mut found = rows::list_documents(&mut conn, &q).await?;
+    let q = rows::DocQuery { kind: kind.into(), party_id, status, before_id, limit };
+    let mut found = rows::list_documents(conn, &q).await?;
     let next_cursor = if found.len() as i64 > limit {
         found.truncate(limit as usize);
         found.last().map(|r| r.id.clone())
     } else {
         None
     };
+    Ok((found, next_cursor))
+}
+
+pub async fn list_documents(app: &App, actor: &Actor, kind: DocKind, params: &DocListParams) -> AppResult<Page<Document>> {
+    actor.authorize(Action::Read, resource(kind))?;
+    let mut conn = app.db.reader().await?;
+    let (found, next_cursor) =
+        list_page(&mut conn, kind.code(), params.customer_id.as_deref(), params.status.as_deref(), params.cursor.as_deref(), params.limit)
+            .await?;
+    let d = company_in(&mut conn).await?.decimals();
     // An order's progress comes from its lines and invoices: both read for the whole page.
     let (paid, mut lines_of) = if kind == DocKind::Order {
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
@@ -1241,7 +1257,15 @@ pub(crate) fn by_product<'a>(lines: impl Iterator<Item = &'a LineRow>) -> Vec<&'
 }
 
 /// The move a document's line makes in a warehouse.
-pub(crate) fn new_move(actor: &Actor, product: &str, wh: &str, quantity: i64, kind: &str, reason: Option<String>, line: &LineRow) -> MoveRow {
+pub(crate) fn new_move(
+    actor: &Actor,
+    product: &str,
+    wh: &str,
+    quantity: i64,
+    kind: &str,
+    reason: Option<String>,
+    line: &LineRow,
+) -> MoveRow {
     MoveRow {
         id: new_id(),
         product_id: product.to_string(),
@@ -1387,7 +1411,12 @@ pub(crate) fn child_lines(parent: &[LineRow], picked: &[(usize, i64)], doc_id: &
 
 /// The quantities of an order's lines a delivery or invoice takes: those asked for, or
 /// everything `left` gives.
-pub(crate) fn parts(errors: &mut FieldErrors, lines: &[LineRow], asked: Option<&[PartLineIn]>, left: impl Fn(&LineRow) -> i64) -> Vec<(usize, i64)> {
+pub(crate) fn parts(
+    errors: &mut FieldErrors,
+    lines: &[LineRow],
+    asked: Option<&[PartLineIn]>,
+    left: impl Fn(&LineRow) -> i64,
+) -> Vec<(usize, i64)> {
     match asked {
         None => lines.iter().enumerate().map(|(i, l)| (i, left(l))).filter(|(_, q)| *q > 0).collect(),
         Some(asked) => {
