@@ -823,7 +823,7 @@ async fn produce(
     };
     srows::apply_move(tx, &mut m, 0).await?;
     let cost = domain::stock::weighted_average_cost(on_hand, product.cost, quantity, unit_cost);
-    rows::set_cost(tx, product_id, cost, now).await?;
+    store::purchasing::set_cost(tx, product_id, cost, now).await?;
     Ok(unit_cost)
 }
 

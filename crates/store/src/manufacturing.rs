@@ -309,17 +309,6 @@ pub async fn total_on_hand(conn: &mut Conn, product_id: &str) -> Result<i64, Sto
     Ok(n)
 }
 
-/// Sets an article's cost (after production averaged it).
-pub async fn set_cost(conn: &mut Conn, product_id: &str, cost: i64, at: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE products SET cost = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-        .bind(cost)
-        .bind(at)
-        .bind(product_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------- reorder rules
 
 #[derive(Debug, Clone, FromRow)]
