@@ -458,6 +458,64 @@ def main():
                 expect(page.locator("table.directory")).to_contain_text("Carlos Gómez")
                 page.screenshot(path=os.path.join(SHOTS, "17-directory.png"), full_page=True)
 
+            def purchase_to_pay():
+                # Purchasing orders hammers from a supplier, receives part of them, records
+                # the supplier's invoice, is refused paying an invoice it recorded itself
+                # (segregation of duties), and sees what is owed and the supplier's account.
+                page.click("nav.areas >> text=Compras")
+                expect(page.locator("h1")).to_contain_text("Órdenes de compra")
+                expect(page.locator("table.list")).to_contain_text("Loma Negra Materiales")
+                page.screenshot(path=os.path.join(SHOTS, "40-purchase-orders.png"), full_page=True)
+                page.click("text=Nueva orden de compra")
+                page.fill("#f-supplier", "Herramientas Bahco Cono Sur")
+                page.fill("input[name=product_0]", "MART-500")
+                page.fill("input[name=quantity_0]", "12")
+                page.fill("input[name=product_1]", "NO-EXISTE")
+                page.fill("input[name=quantity_1]", "1")
+                page.click("main button.primary")
+                expect(page.locator("tr.line-error")).to_contain_text("Renglón 2")
+                page.fill("input[name=product_1]", "")
+                page.fill("input[name=quantity_1]", "")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Orden de compra")
+                # 12 × 5070.00 = 60840.00 + IVA 21 % = 73616.40
+                expect(page.locator("dl.facts")).to_contain_text("73.616,40")
+                page.click("button:has-text('Confirmar')")
+                expect(page.locator("dl.facts")).to_contain_text("Enviada al proveedor")
+                page.screenshot(path=os.path.join(SHOTS, "41-purchase-order.png"), full_page=True)
+                pdf = page.request.get(page.url.split("?")[0] + "/pdf")
+                assert pdf.ok and pdf.body()[:4] == b"%PDF", "the purchase order does not print"
+                with open(os.path.join(SHOTS, "purchase-order.pdf"), "wb") as f:
+                    f.write(pdf.body())
+                page.click("text=Recibir mercadería")
+                page.fill("input[name=qty_0]", "13")
+                page.click("main button.primary")
+                expect(page.locator("tr.line-error")).to_contain_text("supera lo pendiente")
+                page.fill("input[name=qty_0]", "5")
+                page.fill("#f-notes", "Remito 0004-00001234")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Recepción 0001-")
+                page.screenshot(path=os.path.join(SHOTS, "42-reception.png"), full_page=True)
+                page.click("section.card >> text=Orden de compra")
+                expect(page.locator("dl.facts")).to_contain_text("Recibida en parte")
+                page.click("text=Registrar factura del proveedor")
+                page.fill("#f-supplier_invoice_number", "A-0007-00000321")
+                page.click("main button.primary")
+                expect(page.locator("h1")).to_contain_text("Factura de proveedor")
+                # 5 × 5070.00 × 1.21 = 30673.50
+                expect(page.locator("dl.facts")).to_contain_text("30.673,50")
+                page.click("text=Registrar pago")
+                page.click("main button.primary")
+                expect(page.locator(".error")).to_contain_text("no puede aprobar su pago")
+                page.screenshot(path=os.path.join(SHOTS, "43-payment-refused.png"), full_page=True)
+                page.click("nav.areas >> text=Cuentas a pagar")
+                expect(page.locator("table.list").first).to_contain_text("Herramientas Bahco Cono Sur")
+                page.screenshot(path=os.path.join(SHOTS, "44-payables.png"), full_page=True)
+                page.click("table.list >> text=Herramientas Bahco Cono Sur")
+                expect(page.locator("h1")).to_contain_text("Cuenta del proveedor")
+                expect(page.locator("dl.facts")).to_contain_text("30.673,50")
+                page.screenshot(path=os.path.join(SHOTS, "45-supplier-account.png"), full_page=True)
+
             def manufacturing():
                 # A bill of materials for the demo's bathroom kit: a component that is the
                 # kit itself is refused beside its row, then saved; an order is planned,
@@ -515,6 +573,7 @@ def main():
                              ("order_to_cash", order_to_cash), ("agenda_and_phone_memo", agenda_and_phone_memo),
                              ("english_and_back", english), ("phone_screen", phone_screen),
                              ("service_desk", service_desk), ("pipeline", pipeline),
+                             ("purchase_to_pay", purchase_to_pay),
                              ("manufacturing", manufacturing)]:
                 check(name, fn)
             browser.close()

@@ -236,8 +236,9 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
             .await?;
         }
     }
+    let mut suppliers = Vec::new();
     for (i, (name, city, email)) in SUPPLIERS.iter().enumerate() {
-        master::create_party(
+        let supplier = master::create_party(
             app,
             actor,
             PartyRole::Supplier,
@@ -253,6 +254,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
             },
         )
         .await?;
+        suppliers.push(supplier.id);
     }
     let mut products = Vec::new();
     for (code, name, category, unit, price, cost, iva) in PRODUCTS {
@@ -283,6 +285,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         products.push((p.id, kind));
     }
     sales(app, actor, &customers, &products).await?;
+    purchases(app, actor, &suppliers, &products).await?;
     crate::agenda::demo(app, actor).await?;
     Ok(true)
 }
@@ -365,6 +368,87 @@ async fn sales(app: &App, actor: &Actor, customers: &[String], products: &[(Stri
                     .await?;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Purchases in every state: an order sent and waiting, one received in part, one
+/// received and invoiced (its invoice overdue), one paid; so purchasing, the warehouse
+/// and payables have something to show. The payment is made by another person than the
+/// one who recorded the invoice, as the segregation of duties asks.
+async fn purchases(app: &App, actor: &Actor, suppliers: &[String], products: &[(String, &str)]) -> AppResult<()> {
+    use crate::purchasing::{self as p, PurchaseOrderIn, ReceiveIn, SupplierInvoiceIn, SupplierPaymentIn};
+    use crate::sales::{LineIn, PartLineIn};
+    let treasurer = Actor { username: "tesoreria".into(), ..actor.clone() };
+    let goods: Vec<&String> = products.iter().filter(|(_, k)| *k == "goods").map(|(id, _)| id).collect();
+    let day = |ago: i64| {
+        let d = crate::clock::now().date() - time::Duration::days(ago);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    for (i, supplier) in suppliers.iter().enumerate().take(4) {
+        let ago = [3, 12, 45, 70][i] as i64;
+        let lines = (0..2)
+            .map(|k| LineIn {
+                product_id: Some(goods[(i * 3 + k * 5) % goods.len()].clone()),
+                quantity: Some(format!("{}", 20 + 10 * k)),
+                ..Default::default()
+            })
+            .collect();
+        let order = p::create_order(
+            app,
+            actor,
+            &PurchaseOrderIn {
+                supplier_id: Some(supplier.clone()),
+                issue_date: Some(day(ago)),
+                expected_date: Some(day(ago - 7)),
+                lines: Some(lines),
+                confirm: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if i == 0 {
+            continue;
+        }
+        let receive = if i == 1 {
+            ReceiveIn {
+                lines: Some(vec![PartLineIn { line_id: order.lines[0].id.clone(), quantity: Some("10".into()) }]),
+                issue_date: Some(day(ago - 6)),
+                notes: Some(format!("Remito R-{:05}", 301 + i)),
+                ..Default::default()
+            }
+        } else {
+            ReceiveIn { issue_date: Some(day(ago - 6)), notes: Some(format!("Remito R-{:05}", 301 + i)), ..Default::default() }
+        };
+        p::receive(app, actor, &order.id, &receive).await?;
+        if i == 1 {
+            continue;
+        }
+        let invoice = p::invoice_order(
+            app,
+            actor,
+            &order.id,
+            &SupplierInvoiceIn {
+                supplier_invoice_number: Some(format!("A-0002-{:08}", 4410 + i)),
+                issue_date: Some(day(ago - 6)),
+                post: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if i == 3 {
+            p::create_payment(
+                app,
+                &treasurer,
+                &SupplierPaymentIn {
+                    supplier_id: Some(supplier.clone()),
+                    amount: Some(invoice.total.clone()),
+                    issue_date: Some(day(ago - 30)),
+                    ..Default::default()
+                },
+            )
+            .await?;
         }
     }
     Ok(())

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pages;
 pub mod pipeline_api;
 pub mod printing;
+pub mod purchasing_api;
 pub mod sales_api;
 
 use app::App;

@@ -195,6 +195,7 @@ fn build() -> OpenApi {
     c = add_pipeline(&mut paths, c);
     c = add_agenda(&mut paths, c);
     c = add_manufacturing(&mut paths, c);
+    c = add_purchasing(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -1381,6 +1382,210 @@ fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsB
     schema!(mf::Bom, mf::BomComponent, mf::BomIn, mf::ComponentIn, mf::CostRollup, mf::RollupLine);
     schema!(mf::ProductionOrder, mf::ProductionLine, mf::ProductionIn, mf::Shortages, mf::ShortageLine);
     schema!(mf::ReorderRule, mf::ReorderRuleIn, mf::Suggestions, mf::Suggestion);
+    c.schemas_from_iter(schemas)
+}
+
+// ---------------------------------------------------------------- purchase to pay
+
+fn add_purchasing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::purchasing_api::{PurchaseChain, PURCHASE_KINDS};
+    use app::purchasing as pu;
+    let doc = reference::<pu::PurchaseDocument>;
+    let op = |method, path: String, tag: &'static str, id: String, summary: String, response: RefOr<Schema>| Op {
+        method,
+        has_id: path.contains("{id}"),
+        path,
+        tag,
+        id,
+        summary,
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    for k in PURCHASE_KINDS {
+        let tag = k.path.trim_start_matches('/');
+        let name = tag.replace('-', "_");
+        let one = format!("{}/{{id}}", k.path);
+        add_op(
+            paths,
+            Op {
+                params: pu::PurchaseListParams::into_params(|| Some(ParameterIn::Query)),
+                ..op(
+                    HttpMethod::Get,
+                    k.path.to_string(),
+                    tag,
+                    format!("list_{name}"),
+                    format!("List {tag}, newest first"),
+                    page_schema::<pu::PurchaseDocument>(),
+                )
+            },
+        );
+        add_op(paths, op(HttpMethod::Get, one.clone(), tag, format!("get_{name}"), format!("One of {tag}, with its lines"), doc()));
+        add_op(
+            paths,
+            op(
+                HttpMethod::Get,
+                format!("{one}/history"),
+                tag,
+                format!("history_{name}"),
+                "Audit history: every change and transition".into(),
+                ArrayBuilder::new().items(reference::<app::audit::HistoryEntry>()).into(),
+            ),
+        );
+        if k.printable {
+            add_op(
+                paths,
+                Op {
+                    media: "application/pdf",
+                    ..op(
+                        HttpMethod::Get,
+                        format!("{one}/pdf"),
+                        tag,
+                        format!("pdf_{name}"),
+                        "The printed document (application/pdf)".into(),
+                        binary().into(),
+                    )
+                },
+            );
+        }
+        for (action, _, summary) in k.transitions {
+            add_op(paths, op(HttpMethod::Post, format!("{one}/{action}"), tag, format!("{action}_{name}"), summary.to_string(), doc()));
+        }
+    }
+    let po = "purchase-orders";
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<pu::PurchaseOrderIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/purchase-orders".into(),
+                po,
+                "create_purchase_orders".into(),
+                "A draft purchase order (or confirmed at once with `confirm`); prices default to the article's cost".into(),
+                doc(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<pu::PurchaseOrderIn>(), true)),
+            ..op(
+                HttpMethod::Patch,
+                "/purchase-orders/{id}".into(),
+                po,
+                "update_purchase_orders".into(),
+                "Change a draft; lines, when given, replace all".into(),
+                doc(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<pu::ReceiveIn>(), false)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/purchase-orders/{id}/receive".into(),
+                po,
+                "receive_purchase_order".into(),
+                "Receive all that is left, or the lines given: a posted reception, stock in, average cost moved".into(),
+                doc(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<pu::SupplierInvoiceIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/purchase-orders/{id}/invoice".into(),
+                po,
+                "invoice_purchase_order".into(),
+                "Record the supplier's invoice for what was received and not yet invoiced".into(),
+                doc(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/purchase-orders/{id}/chain".into(),
+            po,
+            "purchase_order_chain".into(),
+            "The order, its receptions, supplier invoices and payments".into(),
+            reference::<PurchaseChain>(),
+        ),
+    );
+    add_op(
+        paths,
+        Op {
+            body: Some((reference::<pu::SupplierPaymentIn>(), true)),
+            status: "201",
+            ..op(
+                HttpMethod::Post,
+                "/supplier-payments".into(),
+                "supplier-payments",
+                "create_supplier_payments".into(),
+                "Pay a supplier: posted at once, allocated to its invoices (oldest due first when not given)".into(),
+                doc(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: pu::PayablesParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/payables/ageing".into(),
+                "payables",
+                "payables_ageing".into(),
+                "What is owed to suppliers by days past due".into(),
+                reference::<pu::PayablesAgeing>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        Op {
+            params: pu::PaymentRunParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/payables/payment-run".into(),
+                "payables",
+                "payment_run".into(),
+                "Supplier invoices due up to a day, supplier by supplier".into(),
+                reference::<pu::PaymentRun>(),
+            )
+        },
+    );
+    add_op(
+        paths,
+        op(
+            HttpMethod::Get,
+            "/suppliers/{id}/account".into(),
+            "payables",
+            "supplier_account".into(),
+            "A supplier's account: invoices and payments with the running balance, and its ageing".into(),
+            reference::<pu::SupplierAccount>(),
+        ),
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(pu::PurchaseDocument, pu::PurchaseLine, pu::PurchaseOrderIn, pu::ReceiveIn, pu::SupplierInvoiceIn, pu::SupplierPaymentIn);
+    schema!(pu::SupplierAllocationIn, pu::PayablesAgeing, pu::PayablesAgeingRow, pu::PaymentRun, pu::PaymentRunSupplier, pu::DueInvoice);
+    schema!(pu::SupplierAccount, pu::AccountEntry, PurchaseChain);
     c.schemas_from_iter(schemas)
 }
 

@@ -27,6 +27,7 @@ mod agenda;
 mod desk;
 mod manufacturing;
 mod pipeline;
+mod purchasing;
 mod sales;
 
 const SESSION_COOKIE: &str = "tendero_session";
@@ -83,6 +84,8 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/orders", "nav-sales", Resource::Sales),
     ("/invoices", "nav-invoices", Resource::Invoices),
     ("/receivables", "nav-receivables", Resource::Invoices),
+    ("/purchase-orders", "nav-purchasing", Resource::Purchases),
+    ("/payables", "nav-payables", Resource::Payables),
     ("/stock", "nav-stock", Resource::Stock),
     ("/production", "nav-production", Resource::Production),
     ("/replenishment", "nav-replenishment", Resource::Stock),
@@ -1052,6 +1055,9 @@ macro_rules! party_page {
                 if o.is_customer {
                     out.extend(sales::customer_section(app, actor, tr, o).await);
                 }
+                if o.is_supplier && $role == PartyRole::Supplier {
+                    out.extend(purchasing::supplier_section(app, actor, tr, o).await?);
+                }
                 Ok(out)
             }
             async fn panels(s: &AppState, u: &PageUser, o: &m::Party, q: &HashMap<String, String>, typed: Option<&Typed>) -> Vec<String> {
@@ -1923,7 +1929,7 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = manufacturing::router(agenda::router(pipeline::router(desk::router(sales::router(Router::new())))))
+    let mut r = purchasing::router(manufacturing::router(agenda::router(pipeline::router(desk::router(sales::router(Router::new()))))))
         .route("/", get(home))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))

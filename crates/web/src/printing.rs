@@ -6,9 +6,11 @@ use crate::i18n::Catalog;
 use crate::pages::format_decimal;
 use crate::AppState;
 use app::master::{self as m, PartyRole};
+use app::purchasing as p;
 use app::receivables::{self as ar, AgeingParams};
 use app::sales::{self as s, Document};
 use app::{Actor, AppError, AppResult};
+use domain::purchase::PurchaseKind;
 use domain::sales::DocKind;
 use print::{Align, Column, Field, Labels, PrintDocument, PrintParty, PrintStatement, PrintTax};
 use std::collections::HashMap;
@@ -138,14 +140,7 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
     let company = m::company(&st.app, actor).await?;
     let party = m::get_party(&st.app, actor, PartyRole::Customer, &d.customer_id).await.ok();
     let kind = DocKind::from_code(&d.kind).unwrap_or(DocKind::Invoice);
-    let mut codes: HashMap<String, String> = HashMap::new();
-    for pid in d.lines.iter().filter_map(|l| l.product_id.clone()) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = codes.entry(pid) {
-            if let Ok(p) = m::get_product(&st.app, actor, slot.key()).await {
-                slot.insert(p.code);
-            }
-        }
-    }
+    let codes = product_codes(st, actor, d.lines.iter().filter_map(|l| l.product_id.clone())).await;
     let priced = kind != DocKind::Delivery;
     let (columns, rows) = if kind == DocKind::Receipt {
         let columns = vec![
@@ -162,50 +157,21 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
             rows.push(vec![name, date, t.money(&a.amount)]);
         }
         (columns, rows)
-    } else if priced {
-        let columns = vec![
-            Column::new(t.t("field-code"), Align::Left),
-            Column::fill(t.t("field-description")),
-            Column::new(t.t("print-quantity"), Align::Right),
-            Column::new(t.t("field-unit-price"), Align::Right),
-            Column::new(t.t("print-discount"), Align::Right),
-            Column::new(t.t("field-tax"), Align::Left),
-            Column::new(t.t("field-amount"), Align::Right),
-        ];
-        let rows = d
-            .lines
-            .iter()
-            .map(|l| {
-                vec![
-                    l.product_id.as_ref().and_then(|p| codes.get(p).cloned()).unwrap_or_default(),
-                    l.description.clone(),
-                    format_decimal(&l.quantity, locale),
-                    t.money(&l.unit_price),
-                    if l.discount == "0" { String::new() } else { format_decimal(&l.discount, locale) },
-                    l.tax_name.clone(),
-                    t.money(&l.amount),
-                ]
-            })
-            .collect();
-        (columns, rows)
     } else {
-        let columns = vec![
-            Column::new(t.t("field-code"), Align::Left),
-            Column::fill(t.t("field-description")),
-            Column::new(t.t("field-quantity"), Align::Right),
-        ];
-        let rows = d
-            .lines
-            .iter()
-            .map(|l| {
-                vec![
-                    l.product_id.as_ref().and_then(|p| codes.get(p).cloned()).unwrap_or_default(),
-                    l.description.clone(),
-                    format_decimal(&l.quantity, locale),
-                ]
-            })
-            .collect();
-        (columns, rows)
+        line_table(
+            &t,
+            &codes,
+            priced,
+            d.lines.iter().map(|l| LineView {
+                product_id: l.product_id.as_deref(),
+                description: &l.description,
+                quantity: &l.quantity,
+                unit_price: &l.unit_price,
+                discount: &l.discount,
+                tax_name: &l.tax_name,
+                amount: &l.amount,
+            }),
+        )
     };
     let symbol = if company.currency == "EUR" { "€" } else { "$" };
     let mut totals = Vec::new();
@@ -244,13 +210,8 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
     if let Some(r) = d.reason.as_ref().filter(|r| !r.is_empty()) {
         references.push(Field::new(t.t("field-reason"), r.clone()));
     }
-    let watermark = match d.status.as_str() {
-        "draft" => Some(t.t("print-draft").to_uppercase()),
-        "cancelled" => Some(t.t("status-cancelled").to_uppercase()),
-        _ => None,
-    };
-    let footer =
-        [company.website.clone(), company.email.clone(), company.phone.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    let watermark = watermark(&t, &d.status);
+    let footer = footer(&company);
     Ok(PrintDocument {
         title: t.t(&format!("kind-{}", d.kind)),
         number: d.number.clone().unwrap_or_else(|| t.t("status-draft")),
@@ -272,11 +233,175 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
         totals,
         amount_in_words,
         notes: d.notes.clone().filter(|n| !n.is_empty()),
-        footer: (!footer.is_empty()).then_some(footer),
+        footer,
         watermark,
         lang: locale.to_string(),
         labels: labels(&t),
     })
+}
+
+/// Product codes by id, for the code column of printed lines.
+async fn product_codes(st: &AppState, actor: &Actor, ids: impl Iterator<Item = String>) -> HashMap<String, String> {
+    let mut codes: HashMap<String, String> = HashMap::new();
+    for pid in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = codes.entry(pid) {
+            if let Ok(p) = m::get_product(&st.app, actor, slot.key()).await {
+                slot.insert(p.code);
+            }
+        }
+    }
+    codes
+}
+
+/// One printed line of a sales or purchasing document.
+struct LineView<'a> {
+    product_id: Option<&'a str>,
+    description: &'a str,
+    quantity: &'a str,
+    unit_price: &'a str,
+    discount: &'a str,
+    tax_name: &'a str,
+    amount: &'a str,
+}
+
+/// The table of lines: code, description and quantity, and when `priced` the price,
+/// discount, tax and amount.
+fn line_table<'a>(
+    t: &T,
+    codes: &HashMap<String, String>,
+    priced: bool,
+    lines: impl Iterator<Item = LineView<'a>>,
+) -> (Vec<Column>, Vec<Vec<String>>) {
+    let mut columns = vec![Column::new(t.t("field-code"), Align::Left), Column::fill(t.t("field-description"))];
+    if priced {
+        columns.extend([
+            Column::new(t.t("print-quantity"), Align::Right),
+            Column::new(t.t("field-unit-price"), Align::Right),
+            Column::new(t.t("print-discount"), Align::Right),
+            Column::new(t.t("field-tax"), Align::Left),
+            Column::new(t.t("field-amount"), Align::Right),
+        ]);
+    } else {
+        columns.push(Column::new(t.t("field-quantity"), Align::Right));
+    }
+    let rows = lines
+        .map(|l| {
+            let mut row = vec![
+                l.product_id.and_then(|p| codes.get(p).cloned()).unwrap_or_default(),
+                l.description.to_string(),
+                format_decimal(l.quantity, t.locale),
+            ];
+            if priced {
+                row.extend([
+                    t.money(l.unit_price),
+                    if l.discount == "0" { String::new() } else { format_decimal(l.discount, t.locale) },
+                    l.tax_name.to_string(),
+                    t.money(l.amount),
+                ]);
+            }
+            row
+        })
+        .collect();
+    (columns, rows)
+}
+
+/// "BORRADOR" across a draft, "ANULADO" across a cancelled document.
+fn watermark(t: &T, status: &str) -> Option<String> {
+    match status {
+        "draft" => Some(t.t("print-draft").to_uppercase()),
+        "cancelled" => Some(t.t("status-cancelled").to_uppercase()),
+        _ => None,
+    }
+}
+
+fn footer(company: &m::Company) -> Option<String> {
+    let f = [company.website.clone(), company.email.clone(), company.phone.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    (!f.is_empty()).then_some(f)
+}
+
+/// A purchase order or a reception note as PDF, addressed to the supplier.
+pub async fn purchase_pdf(st: &AppState, actor: &Actor, locale: &str, kind: PurchaseKind, id: &str) -> AppResult<(String, Vec<u8>)> {
+    let d = p::get(&st.app, actor, kind, id).await?;
+    let t = T { catalog: &st.i18n, locale };
+    let company = m::company(&st.app, actor).await?;
+    let party = m::get_party(&st.app, actor, PartyRole::Supplier, &d.supplier_id).await.ok();
+    let codes = product_codes(st, actor, d.lines.iter().filter_map(|l| l.product_id.clone())).await;
+    let priced = kind == PurchaseKind::PurchaseOrder;
+    let (columns, rows) = line_table(
+        &t,
+        &codes,
+        priced,
+        d.lines.iter().map(|l| LineView {
+            product_id: l.product_id.as_deref(),
+            description: &l.description,
+            quantity: &l.quantity,
+            unit_price: &l.unit_price,
+            discount: &l.discount,
+            tax_name: &l.tax_name,
+            amount: &l.amount,
+        }),
+    );
+    let symbol = if company.currency == "EUR" { "€" } else { "$" };
+    let mut totals = Vec::new();
+    if priced {
+        totals.push(Field::new(t.t("field-untaxed-amount"), t.money(&d.untaxed_amount)));
+        for tx in &d.taxes {
+            totals.push(Field::new(tx.name.clone(), t.money(&tx.tax)));
+        }
+        totals.push(Field::new(t.t("field-total"), format!("{symbol} {}", t.money(&d.total))));
+    }
+    let mut references = Vec::new();
+    if let Some(order_id) = &d.purchase_order_id {
+        if let Ok(o) = p::get(&st.app, actor, PurchaseKind::PurchaseOrder, order_id).await {
+            references.push(Field::new(t.t("kind-purchase_order"), o.number.unwrap_or_default()));
+        }
+    }
+    if let Some(r) = d.supplier_reference.as_ref().filter(|r| !r.is_empty()) {
+        references.push(Field::new(t.t("field-supplier-reference"), r.clone()));
+    }
+    if let Some(v) = &d.expected_date {
+        references.push(Field::new(t.t("field-expected-date"), v.clone()));
+    }
+    if let Some(w) = &d.warehouse_id {
+        if let Ok(w) = app::stock::get_warehouse(&st.app, actor, w).await {
+            references.push(Field::new(t.t("field-warehouse"), w.name));
+        }
+    }
+    if let (Some(p), true) = (&party, priced) {
+        let terms = if p.payment_terms_days == 0 { t.t("print-cash") } else { format!("{} {}", p.payment_terms_days, t.t("print-days")) };
+        references.push(Field::new(t.t("print-terms"), terms));
+    }
+    let mut labels = labels(&t);
+    labels.customer = t.t("field-supplier");
+    let doc = PrintDocument {
+        title: t.t(&format!("kind-{}", d.kind)),
+        number: d.number.clone().unwrap_or_else(|| t.t("status-draft")),
+        letter: None,
+        letter_code: None,
+        date: d.issue_date.clone(),
+        due_date: None,
+        company: company_party(&t, &company),
+        logo: logo(st, actor).await,
+        customer: customer_party(&t, &d.supplier_name, d.supplier_tax_id.as_deref(), party.as_ref(), &company.tax_scheme),
+        references,
+        columns,
+        rows,
+        tax_breakdown: if priced {
+            d.taxes.iter().map(|x| PrintTax { label: x.name.clone(), base: t.money(&x.base), tax: t.money(&x.tax) }).collect()
+        } else {
+            vec![]
+        },
+        totals,
+        amount_in_words: None,
+        notes: d.notes.clone().filter(|n| !n.is_empty()),
+        footer: footer(&company),
+        watermark: watermark(&t, &d.status),
+        lang: locale.to_string(),
+        labels,
+    };
+    let name = format!("{}-{}.pdf", doc.title, d.number.clone().unwrap_or_else(|| d.id.chars().take(8).collect())).replace(' ', "-");
+    let pdf = render_pdf(st, move |p| p.document(&doc)).await?;
+    Ok((name, pdf))
 }
 
 /// A customer's account statement as PDF.

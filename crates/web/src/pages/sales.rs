@@ -72,16 +72,17 @@ fn status_label(tr: &Tr, d: &Document) -> String {
 
 #[derive(Template)]
 #[template(path = "documents.html")]
-struct DocumentsPage {
-    l: Layout,
-    tabs: Vec<(String, String, bool)>,
-    actions: Vec<(String, String)>,
-    statuses: Vec<(String, String)>,
-    status: String,
-    customer_id: String,
-    columns: Vec<String>,
-    rows: Vec<Row>,
-    next: Option<String>,
+pub(super) struct DocumentsPage {
+    pub(super) l: Layout,
+    pub(super) tabs: Vec<(String, String, bool)>,
+    pub(super) actions: Vec<(String, String)>,
+    pub(super) statuses: Vec<(String, String)>,
+    pub(super) status: String,
+    /// The party the list is filtered by, kept by the status filter.
+    pub(super) customer_id: String,
+    pub(super) columns: Vec<String>,
+    pub(super) rows: Vec<Row>,
+    pub(super) next: Option<String>,
 }
 
 fn tabs(u: &PageUser, tr: &Tr, active: DocKind) -> Vec<(String, String, bool)> {
@@ -500,12 +501,12 @@ pub(super) struct DocumentForm {
 }
 
 pub(super) struct LineRowIn {
-    product: String,
-    description: String,
-    quantity: String,
-    price: String,
-    discount: String,
-    error: Option<String>,
+    pub(super) product: String,
+    pub(super) description: String,
+    pub(super) quantity: String,
+    pub(super) price: String,
+    pub(super) discount: String,
+    pub(super) error: Option<String>,
 }
 
 fn header_specs(kind: DocKind) -> Vec<FieldSpec> {
@@ -542,32 +543,9 @@ async fn document_form(
     if let Some(f) = fields.iter_mut().find(|f| f.name == "customer") {
         f.error = errors.0.get("customer_id").map(|k| l.tr.t(k)).or(f.error.take());
     }
-    let n = (0..1000).take_while(|i| values.contains_key(&format!("quantity_{i}")) || values.contains_key(&format!("product_{i}"))).count();
-    let lines = (0..n.max(1) + BLANK_LINES)
-        .map(|i| {
-            let v = |k: &str| values.get(&format!("{k}_{i}")).cloned().unwrap_or_default();
-            let error = errors
-                .0
-                .iter()
-                .find(|(k, _)| k.starts_with(&format!("lines.{i}.")))
-                .map(|(k, msg)| format!("{}: {}", l.tr.t(&super::label_key(k.rsplit('.').next().unwrap_or(""))), l.tr.t(msg)));
-            LineRowIn {
-                product: v("product"),
-                description: v("description"),
-                quantity: v("quantity"),
-                price: v("price"),
-                discount: v("discount"),
-                error,
-            }
-        })
-        .collect();
+    let lines = line_rows(&l.tr, &values, &errors);
     let customers = customer_names(st, u).await;
-    let products = m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), ..Default::default() })
-        .await
-        .map(|p| {
-            p.items.into_iter().map(|a| (a.code.clone(), format!("{} · {}", a.name, format_decimal(&a.sale_price, &l.tr.locale)))).collect()
-        })
-        .unwrap_or_default();
+    let products = product_options(st, u, &l.tr, false).await;
     let (action, cancel) = match id {
         None => (format!("{}/new", page.base), page.base.to_string()),
         Some(id) => (format!("{}/{id}/edit", page.base), format!("{}/{id}", page.base)),
@@ -585,6 +563,47 @@ async fn document_form(
         .into_response()
 }
 
+/// The line rows of a document form: those typed (or read) and a few blank ones, each
+/// with its error.
+pub(super) fn line_rows(tr: &Tr, values: &HashMap<String, String>, errors: &FieldErrors) -> Vec<LineRowIn> {
+    let n = (0..1000).take_while(|i| values.contains_key(&format!("quantity_{i}")) || values.contains_key(&format!("product_{i}"))).count();
+    (0..n.max(1) + BLANK_LINES)
+        .map(|i| {
+            let v = |k: &str| values.get(&format!("{k}_{i}")).cloned().unwrap_or_default();
+            let error = errors
+                .0
+                .iter()
+                .find(|(k, _)| k.starts_with(&format!("lines.{i}.")))
+                .map(|(k, msg)| format!("{}: {}", tr.t(&super::label_key(k.rsplit('.').next().unwrap_or(""))), tr.t(msg)));
+            LineRowIn {
+                product: v("product"),
+                description: v("description"),
+                quantity: v("quantity"),
+                price: v("price"),
+                discount: v("discount"),
+                error,
+            }
+        })
+        .collect()
+}
+
+/// The articles a document form offers (its datalist): code, then name and the sale
+/// price, or the cost when buying.
+pub(super) async fn product_options(st: &AppState, u: &PageUser, tr: &Tr, cost: bool) -> Vec<(String, String)> {
+    m::list_products(&st.app, u.actor(), &ListParams { limit: Some(200), ..Default::default() })
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|a| {
+                    let price = if cost { &a.cost } else { &a.sale_price };
+                    (a.code.clone(), format!("{} · {}", a.name, format_decimal(price, &tr.locale)))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The customers' names a form offers to choose from (its datalist).
 pub(super) async fn customer_names(st: &AppState, u: &PageUser) -> Vec<String> {
     m::list_parties(&st.app, u.actor(), PartyRole::Customer, &ListParams { limit: Some(200), ..Default::default() })
@@ -593,20 +612,16 @@ pub(super) async fn customer_names(st: &AppState, u: &PageUser) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The customer a person typed: a name (exact, accents and case aside), a code or a tax id.
-pub(super) async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
+/// The customer (or supplier) a person typed: a name (exact, accents and case aside), a
+/// code or a tax id.
+pub(super) async fn resolve_party(st: &AppState, u: &PageUser, role: PartyRole, text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
-    let found = m::list_parties(
-        &st.app,
-        u.actor(),
-        PartyRole::Customer,
-        &ListParams { q: Some(text.into()), limit: Some(20), ..Default::default() },
-    )
-    .await
-    .ok()?;
+    let found = m::list_parties(&st.app, u.actor(), role, &ListParams { q: Some(text.into()), limit: Some(20), ..Default::default() })
+        .await
+        .ok()?;
     let folded = domain::text::fold(text);
     let exact: Vec<&m::Party> = found
         .items
@@ -624,17 +639,34 @@ pub(super) async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) ->
     }
 }
 
+/// The customer a person typed (see [`resolve_party`]).
+pub(super) async fn resolve_customer(st: &AppState, u: &PageUser, text: &str) -> Option<String> {
+    resolve_party(st, u, PartyRole::Customer, text).await
+}
+
 /// The customer of a form's `customer` field, if one was typed; a name that is no
 /// customer's, or more than one's, is the field's error.
 pub(super) async fn customer_field(st: &AppState, u: &PageUser, typed: Option<String>, errors: &mut FieldErrors) -> Option<String> {
+    party_field(st, u, PartyRole::Customer, typed, errors).await
+}
+
+/// The party of a form's `customer` or `supplier` field (see [`customer_field`]).
+pub(super) async fn party_field(
+    st: &AppState,
+    u: &PageUser,
+    role: PartyRole,
+    typed: Option<String>,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     let typed = typed?;
-    match resolve_customer(st, u, &typed).await.as_deref() {
+    let field = if role == PartyRole::Customer { "customer" } else { "supplier" };
+    match resolve_party(st, u, role, &typed).await.as_deref() {
         Some("ambiguous") => {
-            errors.add("customer", "customer-ambiguous");
+            errors.add(field, &format!("{field}-ambiguous"));
             None
         }
         other => other.map(str::to_string).or_else(|| {
-            errors.add("customer", "customer-unknown");
+            errors.add(field, &format!("{field}-unknown"));
             None
         }),
     }
@@ -659,6 +691,26 @@ async fn resolve_product(st: &AppState, u: &PageUser, text: &str) -> Option<Stri
 async fn document_input(st: &AppState, u: &PageUser, p: &Posted, errors: &mut FieldErrors) -> DocumentIn {
     let text = |k: &str| p.text(k).filter(|v| !v.trim().is_empty());
     let customer_id = customer_field(st, u, text("customer"), errors).await;
+    let lines = lines_input(st, u, p, errors).await;
+    DocumentIn {
+        customer_id,
+        issue_date: text("issue_date"),
+        due_date: text("due_date"),
+        promised_date: text("promised_date"),
+        valid_until: text("valid_until"),
+        notes: p.text("notes"),
+        customer_reference: p.text("customer_reference"),
+        invoice_id: text("invoice_id"),
+        lines: Some(lines),
+        version: text("version").and_then(|v| v.parse().ok()),
+        ..Default::default()
+    }
+}
+
+/// The lines typed in a document form; blank rows are skipped, an article nobody has is
+/// the row's error.
+pub(super) async fn lines_input(st: &AppState, u: &PageUser, p: &Posted, errors: &mut FieldErrors) -> Vec<LineIn> {
+    let text = |k: &str| p.text(k).filter(|v| !v.trim().is_empty());
     let mut lines = Vec::new();
     for i in 0..1000 {
         if !p.0.contains_key(&format!("quantity_{i}")) && !p.0.contains_key(&format!("product_{i}")) {
@@ -680,37 +732,21 @@ async fn document_input(st: &AppState, u: &PageUser, p: &Posted, errors: &mut Fi
             },
             None => None,
         };
-        lines.push((
-            i,
-            LineIn {
-                product_id,
-                description,
-                quantity,
-                unit_price: text(&format!("price_{i}")),
-                discount: text(&format!("discount_{i}")),
-                tax_rate_id: None,
-            },
-        ));
+        lines.push(LineIn {
+            product_id,
+            description,
+            quantity,
+            unit_price: text(&format!("price_{i}")),
+            discount: text(&format!("discount_{i}")),
+            tax_rate_id: None,
+        });
     }
-    let _ = lines.iter().map(|(i, _)| i);
-    DocumentIn {
-        customer_id,
-        issue_date: text("issue_date"),
-        due_date: text("due_date"),
-        promised_date: text("promised_date"),
-        valid_until: text("valid_until"),
-        notes: p.text("notes"),
-        customer_reference: p.text("customer_reference"),
-        invoice_id: text("invoice_id"),
-        lines: Some(lines.into_iter().map(|(_, l)| l).collect()),
-        version: text("version").and_then(|v| v.parse().ok()),
-        ..Default::default()
-    }
+    lines
 }
 
 /// Line errors name the line's position among the lines sent; the form shows them on the
 /// row typed (blank rows in between are skipped when sending).
-fn remap_line_errors(p: &Posted, errors: FieldErrors) -> FieldErrors {
+pub(super) fn remap_line_errors(p: &Posted, errors: FieldErrors) -> FieldErrors {
     let mut rows = Vec::new();
     for i in 0..1000 {
         if !p.0.contains_key(&format!("quantity_{i}")) && !p.0.contains_key(&format!("product_{i}")) {
@@ -729,6 +765,7 @@ fn remap_line_errors(p: &Posted, errors: FieldErrors) -> FieldErrors {
                 None => k,
             },
             None if k == "customer_id" => "customer".to_string(),
+            None if k == "supplier_id" => "supplier".to_string(),
             None => k,
         };
         out.add(&key, &v);
@@ -831,25 +868,25 @@ async fn edit_form(st: AppState, u: PageUser, page: &'static KindPage, id: Strin
 
 #[derive(Template)]
 #[template(path = "part_form.html")]
-struct PartForm {
-    l: Layout,
-    lead: String,
-    error: Option<String>,
-    action: String,
-    cancel: String,
-    submit: String,
-    columns: Vec<String>,
-    qty_label: String,
-    rows: Vec<PartRow>,
-    fields: Vec<Field>,
+pub(super) struct PartForm {
+    pub(super) l: Layout,
+    pub(super) lead: String,
+    pub(super) error: Option<String>,
+    pub(super) action: String,
+    pub(super) cancel: String,
+    pub(super) submit: String,
+    pub(super) columns: Vec<String>,
+    pub(super) qty_label: String,
+    pub(super) rows: Vec<PartRow>,
+    pub(super) fields: Vec<Field>,
 }
 
-struct PartRow {
-    line_id: String,
-    description: String,
-    cells: Vec<String>,
-    quantity: String,
-    error: Option<String>,
+pub(super) struct PartRow {
+    pub(super) line_id: String,
+    pub(super) description: String,
+    pub(super) cells: Vec<String>,
+    pub(super) quantity: String,
+    pub(super) error: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1418,6 +1455,19 @@ async fn warehouse_post(State(st): State<AppState>, u: PageUser, Form(form): For
 
 // ---------------------------------------------------------------- receivables
 
+/// A row of an ageing table: the name, then each bucket and the total.
+pub(super) fn bucket_cells(t: &Tr, name: String, b: &ar::Buckets) -> Vec<String> {
+    vec![
+        name,
+        money(t, &b.current),
+        money(t, &b.days_1_30),
+        money(t, &b.days_31_60),
+        money(t, &b.days_61_90),
+        money(t, &b.over_90),
+        money(t, &b.total),
+    ]
+}
+
 async fn receivables_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
     let params = AgeingParams { as_of: q.get("as_of").cloned().filter(|v| !v.is_empty()), customer_id: None };
     let ageing = match ar::ageing(&st.app, u.actor(), &params).await {
@@ -1431,17 +1481,7 @@ async fn receivables_page(State(st): State<AppState>, u: PageUser, Query(q): Que
         .iter()
         .map(|k| t.t(k))
         .collect();
-    let cells = |name: String, b: &ar::Buckets| {
-        vec![
-            name,
-            money(t, &b.current),
-            money(t, &b.days_1_30),
-            money(t, &b.days_31_60),
-            money(t, &b.days_61_90),
-            money(t, &b.over_90),
-            money(t, &b.total),
-        ]
-    };
+    let cells = |name: String, b: &ar::Buckets| bucket_cells(t, name, b);
     let mut rows: Vec<Row> = ageing
         .items
         .iter()
