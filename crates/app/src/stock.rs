@@ -334,6 +334,11 @@ pub struct SalesSettings {
     pub point_of_sale: i64,
     /// A customer with no posted invoice for this many days is inactive (a deserter).
     pub customer_inactive_after_days: i64,
+    /// How much more than ordered a reception may bring, in percent ("0", "2.5").
+    #[schema(example = "0")]
+    pub receive_tolerance_percent: String,
+    /// Whoever records or posts a supplier invoice may not approve its payment.
+    pub segregate_supplier_payments: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -343,6 +348,9 @@ pub struct SalesSettingsIn {
     pub point_of_sale: Option<i64>,
     /// 1–3650 days.
     pub customer_inactive_after_days: Option<i64>,
+    /// 0–100, at most two decimals.
+    pub receive_tolerance_percent: Option<String>,
+    pub segregate_supplier_payments: Option<bool>,
 }
 
 pub async fn settings(app: &App, actor: &Actor) -> AppResult<SalesSettings> {
@@ -355,6 +363,11 @@ pub async fn settings(app: &App, actor: &Actor) -> AppResult<SalesSettings> {
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(crate::crm::INACTIVE_AFTER_DEFAULT),
+        receive_tolerance_percent: domain::money::format_trimmed(
+            rows::setting(&mut conn, crate::purchasing::TOLERANCE_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(0),
+            2,
+        ),
+        segregate_supplier_payments: rows::setting(&mut conn, crate::purchasing::SEGREGATION_KEY).await?.as_deref() != Some("0"),
     })
 }
 
@@ -367,6 +380,13 @@ pub async fn update_settings(app: &App, actor: &Actor, input: &SalesSettingsIn) 
     if input.customer_inactive_after_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         return Err(AppError::Invalid(FieldErrors::single("customer_inactive_after_days", "inactive-days-invalid")));
     }
+    let tolerance = match input.receive_tolerance_percent.as_deref().map(str::trim) {
+        Some(t) => match domain::money::parse_scaled(t, 2, false) {
+            Ok(v) if (0..=10_000).contains(&v) => Some(v),
+            _ => return Err(AppError::Invalid(FieldErrors::single("receive_tolerance_percent", "tolerance-invalid"))),
+        },
+        None => None,
+    };
     let before = settings(app, actor).await?;
     let mut tx = app.db.begin().await?;
     let now = clock::now_text();
@@ -381,10 +401,20 @@ pub async fn update_settings(app: &App, actor: &Actor, input: &SalesSettingsIn) 
         let cutoff = (clock::now().date() - time::Duration::days(days)).to_string();
         store::crm::refresh_lifecycles(&mut tx, None, &cutoff).await?;
     }
+    if let Some(t) = tolerance {
+        rows::set_setting(&mut tx, crate::purchasing::TOLERANCE_KEY, &t.to_string(), &now).await?;
+    }
+    if let Some(on) = input.segregate_supplier_payments {
+        rows::set_setting(&mut tx, crate::purchasing::SEGREGATION_KEY, if on { "1" } else { "0" }, &now).await?;
+    }
     let after = SalesSettings {
         allow_negative_stock: input.allow_negative_stock.unwrap_or(before.allow_negative_stock),
         point_of_sale: input.point_of_sale.unwrap_or(before.point_of_sale),
         customer_inactive_after_days: input.customer_inactive_after_days.unwrap_or(before.customer_inactive_after_days),
+        receive_tolerance_percent: tolerance
+            .map(|t| domain::money::format_trimmed(t, 2))
+            .unwrap_or(before.receive_tolerance_percent.clone()),
+        segregate_supplier_payments: input.segregate_supplier_payments.unwrap_or(before.segregate_supplier_payments),
     };
     audit::record(&mut tx, actor, "update", "settings", "sales", Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(store::StoreError::from)?;

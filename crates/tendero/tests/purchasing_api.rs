@@ -166,5 +166,35 @@ async fn an_order_is_received_invoiced_and_paid_through_the_api() {
         assert!(st == StatusCode::NOT_FOUND || st == StatusCode::METHOD_NOT_ALLOWED, "{label}: a reception is never cancelled: {st}");
         let (st, e) = s.get("/api/v1/payables/ageing?as_of=ayer").await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {e}");
+
+        // The business allows 10 % more on receptions and lets one person record and pay.
+        let (st, e) = s.patch("/api/v1/settings/sales", json!({"receive_tolerance_percent": "mucho"})).await;
+        assert_eq!(
+            (st, e["error"]["fields"]["receive_tolerance_percent"].is_string()),
+            (StatusCode::UNPROCESSABLE_ENTITY, true),
+            "{label}: {e}"
+        );
+        let (st, settings) =
+            s.patch("/api/v1/settings/sales", json!({"receive_tolerance_percent": "10", "segregate_supplier_payments": false})).await;
+        assert_eq!(st, StatusCode::OK, "{label}: {settings}");
+        assert_eq!((text(&settings, "receive_tolerance_percent"), settings["segregate_supplier_payments"].as_bool()), ("10", Some(false)));
+        let (_, third) = s
+            .post("/api/v1/purchase-orders", json!({"supplier_id": sid, "lines": [{"product_id": pid, "quantity": "10"}], "confirm": true}))
+            .await;
+        let third_line = text(&third["lines"][0], "id").to_string();
+        let receive = format!("/api/v1/purchase-orders/{}/receive", id(&third));
+        let (st, e) = s.post(&receive, json!({"lines": [{"line_id": third_line, "quantity": "11.001"}]})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: beyond the tolerance: {e}");
+        let (st, r) = s.post(&receive, json!({"lines": [{"line_id": third_line, "quantity": "11"}]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{label}: within the tolerance: {r}");
+        let (st, inv) = s
+            .post(
+                &format!("/api/v1/purchase-orders/{}/invoice", id(&third)),
+                json!({"supplier_invoice_number": "A-0003-00012400", "post": true}),
+            )
+            .await;
+        assert_eq!((st, text(&inv, "total")), (StatusCode::CREATED, "66550.00"), "{label}: 11 received, 11 invoiced: {inv}");
+        let (st, paid) = s.post("/api/v1/supplier-payments", json!({"supplier_id": sid, "amount": "66550.00"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{label}: no segregation asked: {paid}");
     }
 }

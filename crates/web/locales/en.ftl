@@ -1012,3 +1012,7 @@ invoice-more-than-received = That would invoice more than was received.
 allocations-must-equal-amount = What is applied to invoices must add up to the payment's amount.
 confirm-on-create-only = Confirm only when creating; use the “Confirm” action.
 sod-payment-same-user = Whoever recorded or posted the supplier invoice cannot approve its payment: someone else must.
+field-receive-tolerance-percent = Reception tolerance (%)
+help-receive-tolerance-percent = How much more than ordered a purchase order may receive (0 = nothing more).
+field-segregate-supplier-payments = Whoever records a supplier invoice cannot approve its payment
+tolerance-invalid = Type a percentage from 0 to 100, with at most two decimals.

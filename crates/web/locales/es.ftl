@@ -1012,3 +1012,7 @@ invoice-more-than-received = Se facturaría más de lo recibido.
 allocations-must-equal-amount = Lo aplicado a las facturas debe sumar el importe del pago.
 confirm-on-create-only = Sólo se puede confirmar al crear; use la acción «Confirmar».
 sod-payment-same-user = Quien registró o emitió la factura del proveedor no puede aprobar su pago: debe hacerlo otra persona.
+field-receive-tolerance-percent = Tolerancia de recepción (%)
+help-receive-tolerance-percent = Cuánto más de lo pedido puede recibirse en una orden de compra (0 = nada más).
+field-segregate-supplier-payments = Quien registra una factura de proveedor no puede aprobar su pago
+tolerance-invalid = Escriba un porcentaje entre 0 y 100, con hasta dos decimales.

@@ -1370,6 +1370,8 @@ async fn settings_form(
         super::f("allow_negative_stock", "checkbox"),
         super::f("point_of_sale", "number"),
         super::f("customer_inactive_after_days", "number"),
+        super::f("receive_tolerance_percent", "text"),
+        super::f("segregate_supplier_payments", "checkbox"),
     ];
     form_response(l, specs, &values, &errors, error, "/settings/sales".into(), "/stock".into())
 }
@@ -1381,6 +1383,8 @@ async fn settings_get(State(st): State<AppState>, u: PageUser) -> Response {
             v.insert("allow_negative_stock".to_string(), if s.allow_negative_stock { "on".into() } else { String::new() });
             v.insert("point_of_sale".to_string(), s.point_of_sale.to_string());
             v.insert("customer_inactive_after_days".to_string(), s.customer_inactive_after_days.to_string());
+            v.insert("receive_tolerance_percent".to_string(), s.receive_tolerance_percent);
+            v.insert("segregate_supplier_payments".to_string(), if s.segregate_supplier_payments { "on".into() } else { String::new() });
             settings_form(&st, &u, v, FieldErrors::new(), None).await
         }
         Err(e) => error_page(&st, &u, e),
@@ -1406,6 +1410,8 @@ async fn settings_post(State(st): State<AppState>, u: PageUser, Form(form): Form
         allow_negative_stock: Some(p.flag("allow_negative_stock")),
         point_of_sale: Some(pos),
         customer_inactive_after_days: Some(days),
+        receive_tolerance_percent: p.text("receive_tolerance_percent").filter(|v| !v.trim().is_empty()).or(Some("0".into())),
+        segregate_supplier_payments: Some(p.flag("segregate_supplier_payments")),
     };
     match st::update_settings(&st.app, u.actor(), &input).await {
         Ok(_) => Redirect::to("/stock?ok=saved").into_response(),
