@@ -958,6 +958,27 @@ pub async fn create_payment(app: &App, actor: &Actor, input: &SupplierPaymentIn)
     Ok(doc)
 }
 
+/// Sends a confirmed purchase order (its PDF already made) to the supplier, recorded on
+/// the order and on the supplier's timeline.
+pub async fn email_order(
+    app: &App,
+    actor: &Actor,
+    mailer: Option<&crate::mail::Mailer>,
+    id: &str,
+    input: &s::EmailIn,
+    out: s::Outgoing,
+) -> AppResult<s::EmailSent> {
+    actor.authorize(Action::Read, Resource::Purchases)?;
+    actor.authorize(Action::Read, Resource::Suppliers)?;
+    let mut conn = app.db.reader().await?;
+    let (row, _) = load(&mut conn, PurchaseKind::PurchaseOrder, id).await?;
+    drop(conn);
+    if row.status == "draft" || row.status == "cancelled" {
+        return Err(s::refused("purchase-order-not-confirmed"));
+    }
+    s::email_row(app, actor, mailer, &row, input, out).await
+}
+
 // ---------------------------------------------------------------- payables
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]

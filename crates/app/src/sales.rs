@@ -1739,12 +1739,27 @@ pub async fn email_document(
     input: &EmailIn,
     out: Outgoing,
 ) -> AppResult<EmailSent> {
-    let Outgoing { subject, text, pdf } = out;
     actor.authorize(Action::Read, resource(kind))?;
     actor.authorize(Action::Read, Resource::Customers)?;
-    let Some(mailer) = mailer else { return Err(refused("mail-not-configured")) };
     let mut conn = app.db.reader().await?;
     let (row, _) = load(&mut conn, kind, id).await?;
+    drop(conn);
+    email_row(app, actor, mailer, &row, input, out).await
+}
+
+/// Sends a document already read (and its reading authorised) to its party: a customer's
+/// quote or invoice, a supplier's purchase order.
+pub(crate) async fn email_row(
+    app: &App,
+    actor: &Actor,
+    mailer: Option<&crate::mail::Mailer>,
+    row: &DocumentRow,
+    input: &EmailIn,
+    out: Outgoing,
+) -> AppResult<EmailSent> {
+    let Outgoing { subject, text, pdf } = out;
+    let Some(mailer) = mailer else { return Err(refused("mail-not-configured")) };
+    let mut conn = app.db.reader().await?;
     let party = mrows::get::<PartyRow>(&mut conn, &row.party_id).await?.ok_or(AppError::NotFound)?;
     drop(conn);
     let to: Vec<String> = match &input.to {
@@ -1776,7 +1791,7 @@ pub async fn email_document(
     };
     let sent = EmailSent { to, subject, message_id, attachment };
     let mut tx = app.db.begin().await?;
-    audit::record(&mut tx, actor, "email", kind.code(), &row.id, None::<&()>, Some(&sent)).await?;
+    audit::record(&mut tx, actor, "email", &row.kind, &row.id, None::<&()>, Some(&sent)).await?;
     audit::record(&mut tx, actor, "email", "party", &party.id, None::<&()>, Some(&sent)).await?;
     // The customer's timeline shows the mail among their calls and visits.
     let now = clock::now_text();

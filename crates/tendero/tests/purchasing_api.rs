@@ -198,3 +198,38 @@ async fn an_order_is_received_invoiced_and_paid_through_the_api() {
         assert_eq!(st, StatusCode::CREATED, "{label}: no segregation asked: {paid}");
     }
 }
+
+#[tokio::test]
+async fn a_purchase_order_is_emailed_to_the_supplier_with_its_pdf() {
+    if !app::testkit::have_aiosmtpd() {
+        return;
+    }
+    let sink = app::testkit::SmtpSink::start(&[]);
+    let cfg = app::mail::MailConfig::parse(&sink.url("smtp", ""), "Compras <compras@delplata.com.ar>").expect("config");
+    let mailer = app::mail::Mailer::new(cfg).expect("mailer");
+    let s = common::spawn_with_mailer(app::testkit::sqlite().await, Some(mailer)).await;
+    let (_, article) = s
+        .post(
+            "/api/v1/products",
+            json!({"code": "CAL-25", "name": "Cal 25 kg", "kind": "goods", "unit": "u", "sale_price": "9", "cost": "4"}),
+        )
+        .await;
+    let (_, supplier) = s.post("/api/v1/suppliers", json!({"name": "Loma Negra Materiales", "email": "comercial@lomanegra.example"})).await;
+    let (_, draft) = s
+        .post("/api/v1/purchase-orders", json!({"supplier_id": id(&supplier), "lines": [{"product_id": id(&article), "quantity": "30"}]}))
+        .await;
+    let path = format!("/api/v1/purchase-orders/{}/email", id(&draft));
+    let (st, e) = s.call(Method::POST, &path, None).await;
+    assert_eq!(st, StatusCode::CONFLICT, "a draft is not sent: {e}");
+    assert!(sink.received().is_empty());
+    s.call(Method::POST, &format!("/api/v1/purchase-orders/{}/confirm", id(&draft)), None).await;
+    let (st, sent) = s.call(Method::POST, &path, None).await;
+    assert_eq!((st, sent["to"].clone()), (StatusCode::OK, json!(["comercial@lomanegra.example"])), "{sent}");
+    let files = sink.received();
+    assert_eq!(files.len(), 1, "one message arrived");
+    let raw = std::fs::read_to_string(&files[0]).expect("message");
+    assert!(raw.contains("application/pdf") && raw.contains("Orden-de-compra-0001-00000001.pdf"), "{raw}");
+    let (_, hist) = s.get(&format!("/api/v1/purchase-orders/{}/history", id(&draft))).await;
+    assert!(hist.as_array().is_some_and(|h| h.iter().any(|e| e["action"] == "email")), "{hist}");
+    s.db.cleanup().await;
+}

@@ -1016,3 +1016,4 @@ field-receive-tolerance-percent = Reception tolerance (%)
 help-receive-tolerance-percent = How much more than ordered a purchase order may receive (0 = nothing more).
 field-segregate-supplier-payments = Whoever records a supplier invoice cannot approve its payment
 tolerance-invalid = Type a percentage from 0 to 100, with at most two decimals.
+mail-intro-purchase-order = Dear supplier: please find attached our

@@ -1016,3 +1016,4 @@ field-receive-tolerance-percent = Tolerancia de recepción (%)
 help-receive-tolerance-percent = Cuánto más de lo pedido puede recibirse en una orden de compra (0 = nada más).
 field-segregate-supplier-payments = Quien registra una factura de proveedor no puede aprobar su pago
 tolerance-invalid = Escriba un porcentaje entre 0 y 100, con hasta dos decimales.
+mail-intro-purchase-order = Estimados: les enviamos adjunta nuestra

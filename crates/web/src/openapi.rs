@@ -1516,6 +1516,20 @@ fn add_purchasing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuil
     );
     add_op(
         paths,
+        Op {
+            body: Some((reference::<app::sales::EmailIn>(), false)),
+            ..op(
+                HttpMethod::Post,
+                "/purchase-orders/{id}/email".into(),
+                po,
+                "email_purchase_order".into(),
+                "E-mail the order's PDF to the supplier (recorded on the order and the supplier)".into(),
+                reference::<app::sales::EmailSent>(),
+            )
+        },
+    );
+    add_op(
+        paths,
         op(
             HttpMethod::Get,
             "/purchase-orders/{id}/chain".into(),

@@ -319,6 +319,22 @@ fn footer(company: &m::Company) -> Option<String> {
     (!f.is_empty()).then_some(f)
 }
 
+/// E-mails a purchase order's PDF to the supplier.
+pub async fn email_purchase_order(st: &AppState, actor: &Actor, locale: &str, id: &str, input: &s::EmailIn) -> AppResult<s::EmailSent> {
+    if st.mailer.is_none() {
+        return Err(AppError::Refused("mail-not-configured"));
+    }
+    let t = T { catalog: &st.i18n, locale };
+    let company = m::company(&st.app, actor).await?;
+    let (name, pdf) = purchase_pdf(st, actor, locale, PurchaseKind::PurchaseOrder, id).await?;
+    let d = p::get(&st.app, actor, PurchaseKind::PurchaseOrder, id).await?;
+    let title = format!("{} {}", t.t("kind-purchase_order"), d.number.clone().unwrap_or_default());
+    let subject = format!("{title} — {}", company.trade_name.clone().unwrap_or(company.legal_name.clone()));
+    let text = format!("{} {title}.\n\n{}\n{}\n", t.t("mail-intro-purchase-order"), t.t("mail-regards"), company.legal_name);
+    let attachment = app::mail::Attachment { filename: name, content_type: "application/pdf".into(), bytes: pdf };
+    p::email_order(&st.app, actor, st.mailer.as_ref(), id, input, s::Outgoing { subject, text, pdf: attachment }).await
+}
+
 /// A purchase order or a reception note as PDF, addressed to the supplier.
 pub async fn purchase_pdf(st: &AppState, actor: &Actor, locale: &str, kind: PurchaseKind, id: &str) -> AppResult<(String, Vec<u8>)> {
     let d = p::get(&st.app, actor, kind, id).await?;

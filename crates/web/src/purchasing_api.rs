@@ -81,7 +81,8 @@ fn kind_routes(mut r: Router<AppState>, k: &'static PurchaseRoute) -> Router<App
             .route(&one, get(get_one).patch(order_update_h))
             .route(&format!("{one}/receive"), post(receive_h))
             .route(&format!("{one}/invoice"), post(invoice_h))
-            .route(&format!("{one}/chain"), get(chain_h)),
+            .route(&format!("{one}/chain"), get(chain_h))
+            .route(&format!("{one}/email"), post(email_h)),
         PurchaseKind::SupplierPayment => r.route(k.path, get(list).post(payment_create_h)).route(&one, get(get_one)),
         _ => r.route(k.path, get(list)).route(&one, get(get_one)),
     };
@@ -132,6 +133,15 @@ async fn invoice_h(
     ApiJson(i): ApiJson<SupplierInvoiceIn>,
 ) -> Created<PurchaseDocument> {
     p::invoice_order(&st.app, &a.actor, &id, &i).await.map(created).map_err(fail(&st, &a))
+}
+
+async fn email_h(
+    State(st): State<AppState>,
+    a: ApiActor,
+    Path(id): Path<String>,
+    OptJson(i): OptJson<app::sales::EmailIn>,
+) -> ApiResult<app::sales::EmailSent> {
+    crate::printing::email_purchase_order(&st, &a.actor, a.locale, &id, &i).await.map(Json).map_err(fail(&st, &a))
 }
 
 async fn chain_h(State(st): State<AppState>, a: ApiActor, Path(id): Path<String>) -> ApiResult<PurchaseChain> {

@@ -285,6 +285,9 @@ fn actions(u: &PageUser, tr: &Tr, d: &PurchaseDocument) -> Actions {
             posts.push((format!("{base}/{id}/do/confirm"), tr.t("do-confirm")));
         }
         (PurchaseKind::PurchaseOrder, "confirmed") => {
+            if can(Action::Read, Resource::Suppliers) {
+                links.push((format!("{base}/{id}/email"), tr.t("do-email")));
+            }
             if can(Action::Create, Resource::Receptions) && d.lines.iter().any(|l| l.stocked && n3(&l.received) < n3(&l.quantity)) {
                 links.push((format!("{base}/{id}/receive"), tr.t("do-receive")));
             }
@@ -404,6 +407,46 @@ async fn transition(
     };
     match p::transition(&st.app, u.actor(), page.kind, &id, t).await {
         Ok(d) => Redirect::to(&format!("{}/{}?ok={action}", page.base, d.id)).into_response(),
+        Err(e) => error_page(&st, &u, e),
+    }
+}
+
+async fn email_form(
+    st: &AppState,
+    u: &PageUser,
+    id: &str,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    error: Option<String>,
+) -> Response {
+    let d = match p::get(&st.app, u.actor(), PurchaseKind::PurchaseOrder, id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(st, u, e),
+    };
+    let tr = u.tr(st);
+    let l = layout(st, u, format!("{} · {}", tr.t("do-email"), doc_title(&tr, &d)), "/purchase-orders");
+    let mut values = values;
+    if !values.contains_key("to") {
+        let email =
+            m::get_party(&st.app, u.actor(), PartyRole::Supplier, &d.supplier_id).await.ok().and_then(|p| p.email).unwrap_or_default();
+        values.insert("to".into(), email);
+    }
+    let (action, cancel) = (format!("/purchase-orders/{id}/email"), format!("/purchase-orders/{id}"));
+    super::sales::form_response(l, super::sales::email_specs(), &values, &errors, error, action, cancel)
+}
+
+async fn email_post(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    let posted = match posted(&u, form) {
+        Ok(p) => p,
+        Err(e) => return error_page(&st, &u, e),
+    };
+    let input = super::sales::email_input(&posted);
+    let locale = u.session.actor.locale.clone();
+    let tr = u.tr(&st);
+    match crate::printing::email_purchase_order(&st, u.actor(), &locale, &id, &input).await {
+        Ok(_) => Redirect::to(&format!("/purchase-orders/{id}?ok=email")).into_response(),
+        Err(AppError::Invalid(e)) => email_form(&st, &u, &id, posted.0.clone(), e, Some(tr.t("error-validation"))).await,
+        Err(AppError::Refused(k)) => email_form(&st, &u, &id, posted.0.clone(), FieldErrors::new(), Some(tr.t(k))).await,
         Err(e) => error_page(&st, &u, e),
     }
 }
@@ -1030,6 +1073,13 @@ pub fn router(mut r: Router<AppState>) -> Router<AppState> {
         get(order_edit).post(|State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>| {
             order_save(st, u, Some(id), f)
         }),
+    )
+    .route(
+        "/purchase-orders/{id}/email",
+        get(|State(st): State<AppState>, u: PageUser, Path(id): Path<String>| async move {
+            email_form(&st, &u, &id, HashMap::new(), FieldErrors::new(), None).await
+        })
+        .post(email_post),
     )
     .route("/purchase-orders/{id}/receive", part(Part::Receive))
     .route("/purchase-orders/{id}/invoice", part(Part::Invoice))

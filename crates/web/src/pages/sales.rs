@@ -1626,8 +1626,19 @@ async fn email_form(
             m::get_party(&st.app, u.actor(), PartyRole::Customer, &d.customer_id).await.ok().and_then(|p| p.email).unwrap_or_default();
         values.insert("to".into(), email);
     }
-    let specs = vec![super::req(super::f("to", "email")), super::f("subject", "text"), super::f("message", "textarea")];
-    form_response(l, specs, &values, &errors, error, format!("{}/{id}/email", page.base), format!("{}/{id}", page.base))
+    form_response(l, email_specs(), &values, &errors, error, format!("{}/{id}/email", page.base), format!("{}/{id}", page.base))
+}
+
+/// What an e-mail form asks to send: recipients separated by commas or semicolons.
+pub(super) fn email_input(p: &Posted) -> s::EmailIn {
+    let to: Vec<String> =
+        p.text("to").unwrap_or_default().split([',', ';']).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    s::EmailIn { to: Some(to), subject: p.text("subject"), message: p.text("message") }
+}
+
+/// The fields of an e-mail form.
+pub(super) fn email_specs() -> Vec<FieldSpec> {
+    vec![super::req(super::f("to", "email")), super::f("subject", "text"), super::f("message", "textarea")]
 }
 
 async fn email_post(st: AppState, u: PageUser, page: &'static KindPage, id: String, form: Vec<(String, String)>) -> Response {
@@ -1635,9 +1646,7 @@ async fn email_post(st: AppState, u: PageUser, page: &'static KindPage, id: Stri
         Ok(p) => p,
         Err(e) => return error_page(&st, &u, e),
     };
-    let to: Vec<String> =
-        p.text("to").unwrap_or_default().split([',', ';']).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
-    let input = s::EmailIn { to: Some(to), subject: p.text("subject"), message: p.text("message") };
+    let input = email_input(&p);
     let locale = u.session.actor.locale.clone();
     match crate::printing::email_document(&st, u.actor(), &locale, page.kind, &id, &input).await {
         Ok(_) => Redirect::to(&format!("{}/{id}?ok=email", page.base)).into_response(),
