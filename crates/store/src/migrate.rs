@@ -54,6 +54,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "purchasing_stock_production",
         sql: Sql::Both(include_str!("../migrations/0008_purchasing_stock_production.sql")),
     },
+    Migration {
+        version: 9,
+        name: "bulk_search_index",
+        sql: Sql::Each {
+            sqlite: include_str!("../migrations/0009_bulk_search_index.sqlite.sql"),
+            postgres: include_str!("../migrations/0009_bulk_search_index.postgres.sql"),
+        },
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.
