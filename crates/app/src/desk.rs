@@ -1161,3 +1161,135 @@ pub async fn refresh_due_times(app: &App) -> AppResult<Refreshed> {
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(Refreshed { open: tickets.len(), changed: changed.len(), compute_s })
 }
+
+// ---------------------------------------------------------------- incoming mail
+
+/// A mail read from the service desk's mailbox (see [`crate::inbox`]).
+#[derive(Debug, Clone, Default)]
+pub struct IncomingMail {
+    /// Its `Message-ID`, with the angle brackets.
+    pub message_id: Option<String>,
+    pub from_name: Option<String>,
+    pub from_email: String,
+    pub subject: String,
+    /// The text the customer wrote.
+    pub body: String,
+    /// The mails it answers (`In-Reply-To`, then `References`), with the angle brackets.
+    pub references: Vec<String>,
+}
+
+/// What became of an incoming mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A new ticket, by its reference (`T-000123`).
+    Opened(String),
+    /// Joined the conversation of an open ticket.
+    Joined(String),
+    /// The same mail was read before (its `Message-ID` is in a conversation).
+    AlreadyRead,
+}
+
+/// Files an incoming mail, in one transaction: it joins the ticket named in its subject
+/// (`[T-000123]`) or whose mail it answers (its headers), and a ticket that was waiting
+/// for the customer, or solved, is worked on again; otherwise it opens a ticket by e-mail
+/// for the customer (or contact) the address belongs to, or for the sender alone. A closed
+/// ticket is not reopened: the mail opens a new one.
+pub async fn receive_mail(app: &App, mail: &IncomingMail) -> AppResult<Received> {
+    let mut tx = app.db.begin().await?;
+    if let Some(id) = &mail.message_id {
+        if rows::mail_received(&mut tx, id).await? {
+            return Ok(Received::AlreadyRead);
+        }
+    }
+    let named = match dk::reference_in(&mail.subject) {
+        Some(n) => rows::ticket_by_number(&mut tx, n).await?,
+        None => None,
+    };
+    let thread = match named {
+        Some(t) => Some(t),
+        None => match rows::ticket_of_mails(&mut tx, &mail.references).await? {
+            Some(id) => rows::get_ticket(&mut tx, &id).await?,
+            None => None,
+        },
+    };
+    let name: String =
+        mail.from_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&mail.from_email).chars().take(120).collect();
+    let body: String = if mail.body.trim().is_empty() { "—".to_string() } else { mail.body.chars().take(50_000).collect() };
+    let now = clock::now();
+    let now_text = clock::text(now);
+    let robot = Actor::system("mail");
+    let message = |ticket_id: &str| MessageRow {
+        id: new_id(),
+        ticket_id: ticket_id.to_string(),
+        kind: "incoming".into(),
+        author_id: None,
+        author_name: name.clone(),
+        body: body.clone(),
+        email_message_id: mail.message_id.clone(),
+        delivery_error: None,
+        created_at: now_text.clone(),
+    };
+    let outcome = match thread.filter(|t| t.status != Status::Closed.code()) {
+        Some(mut t) => {
+            let m = message(&t.id);
+            rows::insert_message(&mut tx, &m).await?;
+            let levels = Levels::load(&mut tx).await?;
+            let mut events = rows::events(&mut tx, &t.id).await?;
+            let status = Status::from_code(&t.status).unwrap_or(Status::Open);
+            // The customer answered: what waited for them, or was solved, is worked on again.
+            let step = match status {
+                Status::Waiting => Some(Move::Resume),
+                Status::Solved => Some(Move::Reopen),
+                _ => None,
+            };
+            if let Some((step, to)) = step.and_then(|s| dk::next(status, s, t.escalated_at.is_some()).map(|to| (s, to))) {
+                if step == Move::Reopen {
+                    t.solved_at = None;
+                    t.solved_by = None;
+                    t.rating_token_hash = None;
+                }
+                t.status = to.code().into();
+                let e = event(&t, &name, &now_text, Some("e-mail".into()));
+                rows::insert_event(&mut tx, &e).await?;
+                events.push(e);
+            }
+            let breached_before = (t.first_response_breached, t.resolution_breached);
+            refresh(&levels, &mut t, &events, now);
+            t.first_response_breached = t.first_response_breached.max(breached_before.0);
+            t.resolution_breached = t.resolution_breached.max(breached_before.1);
+            t.updated_at = now_text.clone();
+            rows::save_ticket(&mut tx, &t, false).await?;
+            let msg = message_of(m);
+            audit::record(&mut tx, &robot, "create", "ticket_message", &msg.id, None::<&TicketMessage>, Some(&msg)).await?;
+            Received::Joined(dk::reference(t.number))
+        }
+        None => {
+            let (customer_id, contact_id) = match rows::sender(&mut tx, &mail.from_email).await? {
+                Some((party, contact)) => (Some(party), contact),
+                None => (None, None),
+            };
+            let subject: String = mail.subject.trim().chars().take(200).collect();
+            let input = TicketIn {
+                customer_id,
+                contact_id,
+                ticket_type: Some("request".into()),
+                channel: Some("email".into()),
+                subject: Some(if subject.is_empty() { "—".into() } else { subject }),
+                requester_name: mail.from_name.clone().filter(|n| !n.trim().is_empty()).map(|n| n.chars().take(120).collect()),
+                requester_email: Some(mail.from_email.clone()),
+                ..TicketIn::default()
+            };
+            let t = open_ticket(&mut tx, Opener { user_id: None, name: &name }, &input, false).await?;
+            rows::insert_message(&mut tx, &message(&t.id)).await?;
+            let levels = Levels::load(&mut tx).await?;
+            let events = rows::events(&mut tx, &t.id).await?;
+            let s = standing(&levels, &t, &events, now);
+            let reference = dk::reference(t.number);
+            let after = ticket_of(&levels, t, s);
+            audit::record(&mut tx, &robot, "create", "ticket", &after.id, None::<&Ticket>, Some(&after)).await?;
+            Received::Opened(reference)
+        }
+    };
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(outcome)
+}

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod crm;
 pub mod demo;
 pub mod desk;
+pub mod inbox;
 pub mod indicators;
 pub mod logo;
 pub mod mail;

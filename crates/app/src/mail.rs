@@ -330,7 +330,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`; the host as lettre wants it (no brackets).
-fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
     let (host, port) = if let Some(v6) = s.strip_prefix('[') {
         let (addr, after) = v6.split_once(']')?;
         addr.parse::<std::net::Ipv6Addr>().ok()?;
@@ -358,7 +358,7 @@ fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
 }
 
 /// `%XX` escapes to bytes, then UTF-8; `None` for a broken escape or invalid UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let mut out = Vec::with_capacity(s.len());
     let mut bytes = s.bytes();
     while let Some(b) = bytes.next() {

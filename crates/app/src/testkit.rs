@@ -186,3 +186,95 @@ pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }
+
+/// True when Debian's dovecot (IMAP server) can run here as root; otherwise the test
+/// skips, or fails under CI.
+pub fn have_dovecot() -> bool {
+    let root = runs("id", &["-u"]) && Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    available(
+        "dovecot (IMAP server) run as root",
+        "apt-get install -y dovecot-imapd",
+        root && std::path::Path::new("/usr/sbin/dovecot").exists() && runs("id", &["dovecot"]),
+    )
+}
+
+/// A real IMAP server on loopback: Debian's dovecot with its own configuration in a
+/// temporary directory, one user with a maildir, plain login. Stopped when dropped.
+pub struct ImapServer {
+    pub port: u16,
+    pub dir: TempDir,
+    config: PathBuf,
+}
+
+impl ImapServer {
+    pub const USER: &'static str = "soporte@delplata.test";
+    pub const PASSWORD: &'static str = "clave-imap-de-prueba";
+
+    pub fn start() -> ImapServer {
+        let dir = TempDir::new("tendero-imap");
+        let d = dir.0.display().to_string();
+        for sub in ["run", "state", "home"] {
+            std::fs::create_dir_all(dir.0.join(sub)).expect("dovecot dirs");
+        }
+        // The mail processes run as the package's `dovecot` user: it owns the homes.
+        let ok = Command::new("chown").args(["-R", "dovecot:dovecot", &format!("{d}/home")]).status().is_ok_and(|s| s.success());
+        assert!(ok, "chown of the dovecot home failed");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::write(dir.0.join("users"), format!("{}:{{PLAIN}}{}::::::\n", Self::USER, Self::PASSWORD)).expect("users");
+        for _attempt in 0..3 {
+            let port = free_port();
+            let config = dir.0.join("dovecot.conf");
+            std::fs::write(
+                &config,
+                format!(
+                    "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+                     ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+                     passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
+                     userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={d}/home/%u\n}}\n\
+                     mail_location = maildir:~/Maildir\nfirst_valid_uid = 1\n\
+                     service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                     service anvil {{\n  chroot =\n}}\n"
+                ),
+            )
+            .expect("dovecot.conf");
+            let started = Command::new("/usr/sbin/dovecot").arg("-c").arg(&config).status().is_ok_and(|s| s.success());
+            let up = started
+                && (0..100).any(|_| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    TcpStream::connect(("127.0.0.1", port)).is_ok()
+                });
+            if up {
+                return ImapServer { port, dir, config };
+            }
+            let _ = Command::new("/usr/bin/doveadm").arg("-c").arg(&config).arg("stop").status();
+        }
+        let log = std::fs::read_to_string(dir.0.join("dovecot.log")).unwrap_or_default();
+        panic!("dovecot did not start: {log}");
+    }
+
+    /// The mailbox as Tendero's setting names it.
+    pub fn url(&self) -> String {
+        format!("imap://{}:{}@127.0.0.1:{}/INBOX", Self::USER.replace('@', "%40"), Self::PASSWORD, self.port)
+    }
+
+    /// Delivers a mail into the inbox, as the mail server would (`doveadm save`).
+    pub fn deliver(&self, raw: &str) {
+        use std::io::Write;
+        let mut child = Command::new("/usr/bin/doveadm")
+            .arg("-c")
+            .arg(&self.config)
+            .args(["save", "-u", Self::USER])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("doveadm save");
+        child.stdin.take().expect("stdin").write_all(raw.replace('\n', "\r\n").as_bytes()).expect("write mail");
+        assert!(child.wait().is_ok_and(|s| s.success()), "doveadm save failed");
+    }
+}
+
+impl Drop for ImapServer {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/bin/doveadm").arg("-c").arg(&self.config).arg("stop").status();
+    }
+}

@@ -27,3 +27,6 @@ DROP TRIGGER employees_fts_ai;
 CREATE TRIGGER employees_fts_ai AFTER INSERT ON employees WHEN (SELECT active FROM search_bulk) = 0 BEGIN
   INSERT INTO employees_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
 END;
+
+-- Incoming mail finds the conversation it answers by the Message-IDs it names.
+CREATE INDEX ticket_messages_email ON ticket_messages(email_message_id);

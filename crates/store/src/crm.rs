@@ -581,3 +581,56 @@ pub async fn set_due_times(conn: &mut Conn, t: &TicketRow) -> Result<(), StoreEr
     .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------- incoming mail
+
+pub async fn ticket_by_number(conn: &mut Conn, number: i64) -> Result<Option<TicketRow>, StoreError> {
+    Ok(sqlx::query_as("SELECT * FROM tickets WHERE number = $1").bind(number).fetch_optional(conn).await?)
+}
+
+/// The ticket whose conversation carried one of these mails (their `Message-ID`s, with
+/// the angle brackets): a customer's answer names the mail it answers.
+pub async fn ticket_of_mails(conn: &mut Conn, message_ids: &[String]) -> Result<Option<String>, StoreError> {
+    for id in message_ids.iter().take(50) {
+        let found: Option<(String,)> = sqlx::query_as("SELECT ticket_id FROM ticket_messages WHERE email_message_id = $1 LIMIT 1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some((t,)) = found {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether a mail with this `Message-ID` is already in a conversation (read before).
+pub async fn mail_received(conn: &mut Conn, message_id: &str) -> Result<bool, StoreError> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM ticket_messages WHERE email_message_id = $1 AND kind = 'incoming' LIMIT 1")
+            .bind(message_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// The customer and contact an e-mail address belongs to: a contact's first, then a
+/// customer's own address; archived ones aside.
+pub async fn sender(conn: &mut Conn, email: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
+    let contact: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.party_id, c.id FROM contacts c JOIN parties p ON p.id = c.party_id \
+         WHERE LOWER(c.email) = LOWER($1) AND c.archived_at IS NULL AND p.archived_at IS NULL AND p.is_customer <> 0 ORDER BY c.id LIMIT 1",
+    )
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((party, contact)) = contact {
+        return Ok(Some((party, Some(contact))));
+    }
+    let party: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM parties WHERE LOWER(email) = LOWER($1) AND archived_at IS NULL AND is_customer <> 0 ORDER BY id LIMIT 1",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(party.map(|(p,)| (p, None)))
+}

@@ -41,6 +41,11 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of outgoing mail, e.g. `Ventas <ventas@example.com>`.
     pub mail_from: Option<String>,
+    /// The service desk's mailbox: `imap://USER:PASS@HOST:143/INBOX` or
+    /// `imaps://USER:PASS@HOST:993/INBOX`. Unread mail becomes tickets.
+    pub imap_url: Option<String>,
+    /// How often the server reads that mailbox, in seconds.
+    pub imap_poll_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -53,6 +58,8 @@ impl std::fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
             .field("mail_from", &self.mail_from)
+            .field("imap_url", &self.imap_url.as_ref().map(|_| "<redacted>"))
+            .field("imap_poll_seconds", &self.imap_poll_seconds)
             .finish()
     }
 }
@@ -67,6 +74,8 @@ impl Default for Settings {
             log: "info".into(),
             smtp_url: None,
             mail_from: None,
+            imap_url: None,
+            imap_poll_seconds: 60,
         }
     }
 }

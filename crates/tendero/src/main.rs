@@ -91,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         command: AnalyticsCommand,
     },
+    /// Read the service desk's mailbox once (TENDERO_IMAP_URL): unread mail becomes
+    /// tickets or joins their conversations.
+    FetchMail,
 }
 
 #[derive(Subcommand)]
@@ -352,6 +355,20 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
                 }
             }
         }
+        Command::FetchMail => {
+            let cfg = imap_config(&settings)?.context("no mailbox: set imap_url (TENDERO_IMAP_URL)")?;
+            let app = open(&settings).await?;
+            let round = app::inbox::fetch(&app, &cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "opened {} ({}), joined {} ({}), read before {}, set aside {}",
+                round.opened.len(),
+                round.opened.join(", "),
+                round.joined.len(),
+                round.joined.join(", "),
+                round.again,
+                round.set_aside
+            );
+        }
         Command::Backup { file } => {
             let app = open(&settings).await?;
             if file.exists() {
@@ -440,10 +457,14 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
         .with_templates(templates.is_dir().then_some(templates))
         .with_mailer(mailer);
     let jobs = tokio::spawn(daily_jobs(app.clone()));
+    let inbox = imap_config(&settings)?.map(|cfg| tokio::spawn(inbox_jobs(app.clone(), cfg, settings.imap_poll_seconds)));
     let minutes = tokio::spawn(minute_jobs(state.clone()));
     web::serve(listener, state, shutdown()).await?;
     jobs.abort();
     minutes.abort();
+    if let Some(inbox) = inbox {
+        inbox.abort();
+    }
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -463,6 +484,25 @@ async fn daily_jobs(app: App) {
         match app::desk::refresh_due_times(&app).await {
             Ok(r) => tracing::info!(open = r.open, changed = r.changed, "ticket due times refreshed"),
             Err(e) => tracing::warn!(error = %e, "ticket due times not refreshed; will try again"),
+        }
+    }
+}
+
+fn imap_config(settings: &Settings) -> Result<Option<app::inbox::ImapConfig>> {
+    settings.imap_url.as_deref().map(|url| app::inbox::ImapConfig::parse(url).map_err(|e| anyhow::anyhow!("imap_url: {e}"))).transpose()
+}
+
+/// The service desk's mailbox, read every `seconds`: a round that fails (the server is
+/// down) is logged and tried again at the next.
+async fn inbox_jobs(app: App, cfg: app::inbox::ImapConfig, seconds: u64) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(seconds.max(5)));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match app::inbox::fetch(&app, &cfg).await {
+            Ok(r) if r == app::inbox::Round::default() => {}
+            Ok(r) => tracing::info!(opened = ?r.opened, joined = ?r.joined, again = r.again, set_aside = r.set_aside, "mailbox read"),
+            Err(e) => tracing::warn!(error = %e, "the mailbox was not read; will try again"),
         }
     }
 }
