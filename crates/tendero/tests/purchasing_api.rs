@@ -102,6 +102,14 @@ async fn an_order_is_received_invoiced_and_paid_through_the_api() {
             )
             .await;
         s.call_as(&storeman, Method::POST, &format!("/api/v1/purchase-orders/{}/receive", id(&second)), None).await;
+        let second_line = text(&second["lines"][0], "id").to_string();
+        let (st, e) = s
+            .post(
+                &format!("/api/v1/purchase-orders/{}/invoice", id(&second)),
+                json!({"supplier_invoice_number": "B-1", "lines": [{"line_id": second_line, "quantity": "2"}]}),
+            )
+            .await;
+        assert!(st == StatusCode::UNPROCESSABLE_ENTITY || st == StatusCode::CONFLICT, "{label}: invoicing more than received: {st} {e}");
         let (st, e) = s
             .post(&format!("/api/v1/purchase-orders/{}/invoice", id(&second)), json!({"supplier_invoice_number": " a-0003-0001 2345"}))
             .await;
