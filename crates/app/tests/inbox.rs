@@ -113,6 +113,16 @@ async fn mail_opens_tickets_and_joins_their_conversations() {
         assert_eq!((second.customer_id.as_deref(), second.requester_email.as_deref()), (None, Some("marta@otra.example")), "{l}");
         assert_eq!(desk::get_ticket(app, &admin, &second.id).await.expect(l).messages.len(), 1, "{l}: filed once");
 
+        // A reference nobody has, and a huge mail: each kept as a new ticket, cut to size.
+        imap.deliver(&mail("luis@otra.example", "[T-999999] ¿y mi caso?", "m6@otra.example", "", "¿Alguien lo vio?"));
+        imap.deliver(&mail("luis@otra.example", &"Muy largo ".repeat(60), "m7@otra.example", "", &"bla ".repeat(40_000)));
+        let round = inbox::fetch(app, &cfg).await.expect(l);
+        assert_eq!(round.opened, vec!["T-000003".to_string(), "T-000004".to_string()], "{l}: {round:?}");
+        let all = desk::list_tickets(app, &admin, &TicketParams { status: Some("all".into()), ..Default::default() }).await.expect(l);
+        let huge = all.items.iter().find(|x| x.reference == "T-000004").expect("T-000004");
+        assert!((190..=200).contains(&huge.subject.chars().count()) && huge.subject.starts_with("Muy largo"), "{l}: {}", huge.subject);
+        assert_eq!(desk::get_ticket(app, &admin, &huge.id).await.expect(l).messages[0].body.chars().count(), 50_000, "{l}");
+
         // A wrong password is a clear error and files nothing.
         let wrong = ImapConfig::parse(&imap.url().replace(ImapServer::PASSWORD, "otra")).expect("url");
         let e = inbox::fetch(app, &wrong).await.expect_err("refused");
