@@ -697,7 +697,7 @@ async fn execute(
     }
     for (field, wh) in [("warehouse_id", Some(&row.warehouse_id)), ("to_warehouse_id", row.to_warehouse_id.as_ref())] {
         let Some(wh) = wh else { continue };
-        if !srows::get_warehouse(tx, wh).await?.is_some_and(|w| w.archived_at.is_none()) {
+        if srows::get_warehouse(tx, wh).await?.is_none_or(|w| w.archived_at.is_some()) {
             errors.add(field, "warehouse-unknown");
         }
     }

@@ -108,8 +108,8 @@ async fn the_warehouse_transfers_and_counts_through_the_api() {
         let body = json!({"warehouse_id": central, "to_warehouse_id": central, "lines": [{"product_id": caja, "quantity": "-1"}]});
         let (st, e) = s.post("/api/v1/transfers", body).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {e}");
-        assert_eq!(e["error"]["fields"]["to_warehouse_id"].is_string(), true, "{label}: {e}");
-        assert_eq!(e["error"]["fields"]["lines.0.quantity"].is_string(), true, "{label}: {e}");
+        assert!(e["error"]["fields"]["to_warehouse_id"].is_string(), "{label}: {e}");
+        assert!(e["error"]["fields"]["lines.0.quantity"].is_string(), "{label}: {e}");
         let body =
             json!({"warehouse_id": central, "to_warehouse_id": norte, "lines": [{"product_id": caja, "quantity": "100"}], "done": true});
         let (st, e) = s.post("/api/v1/transfers", body).await;

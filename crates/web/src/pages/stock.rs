@@ -136,11 +136,14 @@ struct FormPage {
     help: String,
 }
 
-/// What a form holds: its header fields and its rows `(article, quantity, reason)`.
+/// A form's rows as typed: `(article, quantity, reason)`.
+type TypedRows = Vec<(String, String, String)>;
+
+/// What a form holds: its header fields and its rows.
 #[derive(Default)]
 struct Typed {
     header: HashMap<String, String>,
-    rows: Vec<(String, String, String)>,
+    rows: TypedRows,
 }
 
 /// The form's field names for a transfer's warehouses (labelled *Desde* and *Hacia*) and
@@ -292,7 +295,7 @@ async fn edit_count(State(st): State<AppState>, u: PageUser, Path(id): Path<Stri
 
 /// A posted form's repeated row fields (`product`, `quantity`, `line_reason`, in order)
 /// apart from the rest; rows left blank are dropped.
-fn split(form: Vec<(String, String)>) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+fn split(form: Vec<(String, String)>) -> (Vec<(String, String)>, TypedRows) {
     let (mut products, mut quantities, mut reasons, mut rest) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (k, v) in form {
         match k.as_str() {
