@@ -567,6 +567,58 @@ def main():
                 page.screenshot(path=os.path.join(SHOTS, "35-replenishment-phone.png"), full_page=True)
                 page.set_viewport_size({"width": 1280, "height": 900})
 
+            def stock_transfer_and_count():
+                # The warehouse sends wall plugs to the branch (refused first beyond what is on
+                # hand, nothing moved), counts the branch on a full sheet with one
+                # difference, and sees the moves on the stock card and what stock is worth.
+                page.click("nav.areas >> text=Transferencias")
+                expect(page.locator("h1")).to_contain_text("Transferencias entre depósitos")
+                expect(page.locator("table.list")).to_contain_text("Sucursal Centro")
+                page.screenshot(path=os.path.join(SHOTS, "50-transfers.png"), full_page=True)
+                page.click("text=Nueva transferencia")
+                page.select_option("#f-from_warehouse", label="CENTRAL — Depósito central")
+                page.select_option("#f-to_warehouse", label="SUC — Sucursal Centro")
+                page.fill("#f-reason", "Pedido de la sucursal")
+                rows = page.locator("tr.line")
+                rows.nth(0).locator("select").select_option(label="TARUGO-8 — Tarugo nylon 8 mm (bolsa 100)")
+                rows.nth(0).locator("input[name=quantity]").fill("5000")
+                page.click("button:has-text('Guardar y ejecutar')")
+                expect(page.locator("tr.line.invalid")).to_contain_text("No hay stock suficiente")
+                page.screenshot(path=os.path.join(SHOTS, "51-transfer-refused.png"), full_page=True)
+                page.locator("tr.line").nth(0).locator("input[name=quantity]").fill("5")
+                page.click("button:has-text('Guardar y ejecutar')")
+                expect(page.locator("h1")).to_contain_text("Transferencia 0001-")
+                expect(page.locator("h1")).to_contain_text("Ejecutado")
+                expect(page.locator("dl.facts")).to_contain_text("9.300,00")
+                page.screenshot(path=os.path.join(SHOTS, "52-transfer-done.png"), full_page=True)
+                page.click("nav.areas >> text=Recuentos")
+                expect(page.locator("h1")).to_contain_text("Recuentos de stock")
+                page.click("text=Nuevo recuento")
+                page.select_option("#f-warehouse_id", label="SUC — Sucursal Centro")
+                page.fill("#f-reason", "Recuento de la sucursal")
+                page.check("input[name=all_articles]")
+                page.click("button:has-text('Guardar borrador')")
+                expect(page.locator("h1")).to_contain_text("Borrador")
+                page.locator("input[aria-label^='Contado TARUGO-8']").fill("4")
+                page.locator("input[aria-label^='Motivo TARUGO-8']").fill("Bolsa rota")
+                page.screenshot(path=os.path.join(SHOTS, "53-count-draft.png"), full_page=True)
+                page.click("button:has-text('Guardar y ejecutar')")
+                expect(page.locator("h1")).to_contain_text("Ejecutado")
+                row = page.locator("table.list tr", has_text="TARUGO-8")
+                expect(row).to_contain_text("-1")
+                expect(row).to_contain_text("-1.860,00")
+                page.screenshot(path=os.path.join(SHOTS, "54-count-done.png"), full_page=True)
+                page.set_viewport_size({"width": 390, "height": 844})
+                page.screenshot(path=os.path.join(SHOTS, "54b-count-done-phone.png"), full_page=True)
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.click("a.button:has-text('Valorización de stock')")
+                expect(page.locator("dl.facts")).to_contain_text("Total general")
+                page.screenshot(path=os.path.join(SHOTS, "55-valuation.png"), full_page=True)
+                page.locator("section.card", has_text="Sucursal Centro").locator("a", has_text="TARUGO-8").click()
+                expect(page.locator("table.list")).to_contain_text("Transferencia (entrada)")
+                expect(page.locator("table.list")).to_contain_text("Recuento")
+                page.screenshot(path=os.path.join(SHOTS, "56-stock-card.png"), full_page=True)
+
             for name, fn in [("setup_creates_the_first_administrator", setup), ("login_and_logout", login),
                              ("customers_list_shows_demo_data", customers_list), ("create_customer", create_customer),
                              ("global_search_finds_it", global_search), ("invalid_tax_id_is_explained", invalid_tax_id), ("import_and_export", import_and_export),
@@ -574,7 +626,8 @@ def main():
                              ("english_and_back", english), ("phone_screen", phone_screen),
                              ("service_desk", service_desk), ("pipeline", pipeline),
                              ("purchase_to_pay", purchase_to_pay),
-                             ("manufacturing", manufacturing)]:
+                             ("manufacturing", manufacturing),
+                             ("stock_transfer_and_count", stock_transfer_and_count)]:
                 check(name, fn)
             browser.close()
     finally:

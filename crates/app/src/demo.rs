@@ -286,6 +286,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
     }
     sales(app, actor, &customers, &products).await?;
     purchases(app, actor, &suppliers, &products).await?;
+    warehouse(app, actor, &products).await?;
     crate::agenda::demo(app, actor).await?;
     Ok(true)
 }
@@ -451,6 +452,57 @@ async fn purchases(app: &App, actor: &Actor, suppliers: &[String], products: &[(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// A branch warehouse stocked by a transfer, a transfer still in draft and a count of
+/// the central warehouse that found two differences; so the warehouse's pages and the
+/// valuation have something to show.
+async fn warehouse(app: &App, actor: &Actor, products: &[(String, &str)]) -> AppResult<()> {
+    use crate::stock::{self, WarehouseIn};
+    use crate::stock_docs::{self as sd, CountIn, CountLineIn, TransferIn, TransferLineIn};
+    let goods: Vec<&String> = products.iter().filter(|(_, k)| *k == "goods").map(|(id, _)| id).collect();
+    let central = stock::list_warehouses(app, actor).await?.into_iter().find(|w| w.is_default).map(|w| w.id);
+    let branch = stock::save_warehouse(
+        app,
+        actor,
+        None,
+        &WarehouseIn { code: Some("SUC".into()), name: Some("Sucursal Centro".into()), ..Default::default() },
+    )
+    .await?
+    .id;
+    let lines = |picks: &[(usize, &str)]| {
+        Some(
+            picks
+                .iter()
+                .map(|(i, q)| TransferLineIn { product_id: Some(goods[i % goods.len()].clone()), quantity: Some((*q).into()) })
+                .collect(),
+        )
+    };
+    for (picks, done) in [(&[(0, "20"), (1, "12"), (2, "6")][..], true), (&[(3, "4")][..], false)] {
+        let input = TransferIn {
+            warehouse_id: central.clone(),
+            to_warehouse_id: Some(branch.clone()),
+            lines: lines(picks),
+            reason: Some("Reposición de la sucursal".into()),
+            done: Some(done),
+            ..Default::default()
+        };
+        sd::create_transfer(app, actor, &input).await?;
+    }
+    let counted = |i: usize, q: &str, reason: Option<&str>| CountLineIn {
+        product_id: Some(goods[i % goods.len()].clone()),
+        counted: Some(q.into()),
+        reason: reason.map(str::to_string),
+    };
+    let input = CountIn {
+        warehouse_id: central,
+        lines: Some(vec![counted(4, "197", Some("Rotura en góndola")), counted(5, "201", None), counted(6, "200", None)]),
+        reason: Some("Recuento mensual".into()),
+        done: Some(true),
+        ..Default::default()
+    };
+    sd::create_count(app, actor, &input).await?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod receivables;
 pub mod sales;
 pub mod stats;
 pub mod stock;
+pub mod stock_docs;
 pub mod testkit;
 pub mod transfer;
 

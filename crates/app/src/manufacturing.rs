@@ -4,7 +4,7 @@
 //! the replenishment suggestions (buy or make). The rules live in
 //! `domain::manufacturing`; each action here is one transaction, authorised and audited.
 
-use crate::master::{company_in, page_limit_into, Page};
+use crate::master::{company_in, cut_page, page_limit_into, status_and_cursor, Page};
 use crate::{audit, clock, new_id, parse_id, Actor, App, AppError, AppResult};
 use domain::access::{Action, Resource};
 use domain::manufacturing::{self as mf, Boms, Component, Status};
@@ -26,7 +26,7 @@ fn qty(v: i64) -> String {
 }
 
 /// A quantity field: required, decimal, greater than zero.
-fn positive(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> i64 {
+pub(crate) fn positive(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> i64 {
     match input.map(|q| parse_scaled(q, QUANTITY_SCALE, true)) {
         None => errors.add(field, "field-required"),
         Some(Err(e)) => errors.add(field, e.key()),
@@ -37,7 +37,7 @@ fn positive(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> i64 {
 }
 
 /// An id field: `None` with its error when missing or malformed.
-fn id_field(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> Option<String> {
+pub(crate) fn id_field(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> Option<String> {
     match input.map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             errors.add(field, "field-required");
@@ -48,7 +48,7 @@ fn id_field(errors: &mut FieldErrors, field: &str, input: Option<&str>) -> Optio
 }
 
 /// Articles by id.
-async fn products(conn: &mut Conn, ids: &[String]) -> AppResult<HashMap<String, ProductRow>> {
+pub(crate) async fn products(conn: &mut Conn, ids: &[String]) -> AppResult<HashMap<String, ProductRow>> {
     let ids: Vec<String> = ids.iter().cloned().collect::<HashSet<_>>().into_iter().collect();
     Ok(mrows::find_many::<ProductRow>(conn, "id", &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect())
 }
@@ -668,29 +668,12 @@ pub async fn list_orders(app: &App, actor: &Actor, params: &ProductionParams) ->
     actor.authorize(Action::Read, Resource::Production)?;
     let mut errors = FieldErrors::new();
     let limit = page_limit_into(&mut errors, params.limit);
-    let status = match params.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => match Status::from_code(s) {
-            Some(s) => Some(s.code()),
-            None => {
-                errors.add("status", "status-invalid");
-                None
-            }
-        },
-        None => None,
-    };
-    let before = match params.cursor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(c) => parse_id(c).map_err(|_| errors.add("cursor", "id-invalid")).ok(),
-        None => None,
-    };
+    let (status, before) =
+        status_and_cursor(&mut errors, params.status.as_deref(), |s| Status::from_code(s).map(Status::code), params.cursor.as_deref());
     errors.into_result(())?;
     let mut conn = app.db.reader().await?;
     let mut found = rows::list_productions(&mut conn, status, before.as_deref(), limit).await?;
-    let next_cursor = if found.len() as i64 > limit {
-        found.truncate(limit as usize);
-        found.last().map(|o| o.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = cut_page(&mut found, limit, |o| o.id.clone());
     let ids: Vec<String> = found.iter().filter_map(|o| o.product_id.clone()).collect();
     let products = products(&mut conn, &ids).await?;
     let d = company_in(&mut conn).await?.decimals();

@@ -62,6 +62,39 @@ pub(crate) fn page_limit_into(errors: &mut FieldErrors, asked: Option<i64>) -> i
     limit
 }
 
+/// A status filter, checked by `known` (which gives its code), and a keyset cursor (the
+/// last id seen): the two filters of the newest-first lists of documents.
+pub(crate) fn status_and_cursor(
+    errors: &mut FieldErrors,
+    status: Option<&str>,
+    known: impl Fn(&str) -> Option<&'static str>,
+    cursor: Option<&str>,
+) -> (Option<&'static str>, Option<String>) {
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => known(s).or_else(|| {
+            errors.add("status", "status-invalid");
+            None
+        }),
+        None => None,
+    };
+    let before = match cursor.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(c) => crate::parse_id(c).map_err(|_| errors.add("cursor", "id-invalid")).ok(),
+        None => None,
+    };
+    (status, before)
+}
+
+/// Cuts a page read with one row too many to `limit` rows: the cursor of the next page
+/// (the key of the last row kept) when there is one.
+pub(crate) fn cut_page<T>(found: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+    if found.len() as i64 > limit {
+        found.truncate(limit as usize);
+        found.last().map(key)
+    } else {
+        None
+    }
+}
+
 pub(crate) fn encode_cursor(name_norm: &str, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{name_norm}\u{1f}{id}"))
 }

@@ -10,6 +10,7 @@ use domain::access::{Action, Resource};
 use domain::money::{format_trimmed, parse_scaled, QUANTITY_SCALE};
 use domain::validation::{self as v, FieldErrors};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use store::master::{self as mrows, ProductRow};
 use store::sales::{self as rows, MoveRow, WarehouseRow};
 use utoipa::{IntoParams, ToSchema};
@@ -188,6 +189,10 @@ pub struct StockMove {
     pub kind: String,
     pub reason: Option<String>,
     pub document_id: Option<String>,
+    /// The transfer, count or production order that caused it.
+    pub stock_document_id: Option<String>,
+    /// The number of the document that caused it (`0001-00000042`), once it has one.
+    pub document_number: Option<String>,
     /// The balance in the warehouse right after this move.
     pub balance: String,
     pub at: String,
@@ -203,6 +208,8 @@ fn move_of(m: MoveRow) -> StockMove {
         kind: m.kind,
         reason: m.reason,
         document_id: m.document_id,
+        stock_document_id: m.stock_document_id,
+        document_number: None,
         balance: format_trimmed(m.balance, QUANTITY_SCALE),
         at: m.at,
         created_by: m.created_by,
@@ -316,7 +323,22 @@ pub async fn card(app: &App, actor: &Actor, params: &StockParams) -> AppResult<P
     } else {
         None
     };
-    Ok(Page { items: found.into_iter().map(move_of).collect(), next_cursor })
+    // Each move names the document that caused it.
+    let doc_ids: Vec<String> = found.iter().filter_map(|m| m.document_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let stock_doc_ids: Vec<String> = found.iter().filter_map(|m| m.stock_document_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let numbers: HashMap<String, String> = store::stock::document_numbers(&mut conn, &doc_ids, &stock_doc_ids)
+        .await?
+        .into_iter()
+        .filter_map(|(id, pos, n)| Some((id, domain::sales::format_number(pos, n?))))
+        .collect();
+    let items = found
+        .into_iter()
+        .map(|m| {
+            let number = m.document_id.as_ref().or(m.stock_document_id.as_ref()).and_then(|d| numbers.get(d).cloned());
+            StockMove { document_number: number, ..move_of(m) }
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }
 
 /// Whether every level equals the sum of its moves (the articles where it does not).

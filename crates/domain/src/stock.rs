@@ -1,5 +1,7 @@
-//! Stock valuation rules shared by purchasing and production: the weighted-average cost
-//! an article carries after goods come in, and the value of what is on hand.
+//! Stock rules: the weighted-average cost an article carries after goods come in
+//! (purchasing and production), the value of what is on hand, and the one table of the
+//! life of the warehouse's own documents, transfers and counts (draft → done, draft →
+//! cancelled).
 //!
 //! Quantities are thousandths (as everywhere), costs minor units of the currency per one
 //! unit of the article. Integer arithmetic in `i128`, rounded half away from zero.
@@ -29,10 +31,94 @@ pub fn value_of(quantity: i64, unit_cost: i64) -> i64 {
     clamp(div_round(i128::from(quantity) * i128::from(unit_cost), QTY_ONE))
 }
 
+// ---------------------------------------------------------------- transfers and counts
+
+/// A transfer's or a count's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocStatus {
+    Draft,
+    Done,
+    Cancelled,
+}
+
+impl DocStatus {
+    pub const ALL: [DocStatus; 3] = [DocStatus::Draft, DocStatus::Done, DocStatus::Cancelled];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DocStatus::Draft => "draft",
+            DocStatus::Done => "done",
+            DocStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DocStatus> {
+        DocStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// What can be done to a transfer or a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocAction {
+    /// Change its warehouses, lines or notes.
+    Edit,
+    /// Execute it: number, moves.
+    Done,
+    Cancel,
+}
+
+impl DocAction {
+    pub const ALL: [DocAction; 3] = [DocAction::Edit, DocAction::Done, DocAction::Cancel];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DocAction::Edit => "edit",
+            DocAction::Done => "done",
+            DocAction::Cancel => "cancel",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DocAction> {
+        DocAction::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
+/// The one table of a transfer's or count's life: the state `from` reaches by `action`,
+/// or the translation key of the refusal. Only a draft changes; done and cancelled are
+/// final (a done transfer is undone by another transfer, a done count by another count).
+pub fn transition(from: DocStatus, action: DocAction) -> Result<DocStatus, &'static str> {
+    use DocAction as A;
+    use DocStatus as S;
+    match (from, action) {
+        (S::Draft, A::Edit) => Ok(S::Draft),
+        (S::Draft, A::Done) => Ok(S::Done),
+        (S::Draft, A::Cancel) => Ok(S::Cancelled),
+        (S::Done, _) => Err("stock-doc-done"),
+        (S::Cancelled, _) => Err("stock-doc-cancelled"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_life_of_a_transfer_or_count() {
+        use DocAction as A;
+        use DocStatus as S;
+        assert_eq!(transition(S::Draft, A::Edit), Ok(S::Draft));
+        assert_eq!(transition(S::Draft, A::Done), Ok(S::Done));
+        assert_eq!(transition(S::Draft, A::Cancel), Ok(S::Cancelled));
+        for a in DocAction::ALL {
+            assert_eq!(transition(S::Done, a), Err("stock-doc-done"));
+            assert_eq!(transition(S::Cancelled, a), Err("stock-doc-cancelled"));
+        }
+        for s in DocStatus::ALL {
+            assert_eq!(DocStatus::from_code(s.code()), Some(s));
+        }
+        assert_eq!(DocAction::from_code("produce"), None);
+    }
 
     #[test]
     fn averages_by_quantity() {

@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod purchasing;
 pub mod sales;
 pub mod stats;
+pub mod stock;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor};

@@ -13,6 +13,7 @@ pub mod pipeline_api;
 pub mod printing;
 pub mod purchasing_api;
 pub mod sales_api;
+pub mod stock_api;
 
 use app::App;
 use axum::http::{header, HeaderValue};

@@ -196,6 +196,7 @@ fn build() -> OpenApi {
     c = add_agenda(&mut paths, c);
     c = add_manufacturing(&mut paths, c);
     c = add_purchasing(&mut paths, c);
+    c = add_stock_docs(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -1382,6 +1383,91 @@ fn add_manufacturing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsB
     schema!(mf::Bom, mf::BomComponent, mf::BomIn, mf::ComponentIn, mf::CostRollup, mf::RollupLine);
     schema!(mf::ProductionOrder, mf::ProductionLine, mf::ProductionIn, mf::Shortages, mf::ShortageLine);
     schema!(mf::ReorderRule, mf::ReorderRuleIn, mf::Suggestions, mf::Suggestion);
+    c.schemas_from_iter(schemas)
+}
+
+// ---------------------------------------------------------------- transfers, counts, valuation
+
+fn add_stock_docs(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use app::stock_docs::{self as sd, Kind};
+    let doc = reference::<sd::StockDocument>;
+    let op = |method, path: String, id: String, summary: String, response: RefOr<Schema>| Op {
+        method,
+        has_id: path.contains("{id}"),
+        path,
+        tag: "stock",
+        id,
+        summary,
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response,
+        media: "application/json",
+    };
+    for (kind, path) in crate::stock_api::PATHS {
+        let (name, what, body) = match kind {
+            Kind::Transfer => ("transfer", "transfer between warehouses", reference::<sd::TransferIn>()),
+            Kind::Count => ("stock_count", "stock count", reference::<sd::CountIn>()),
+        };
+        add_op(
+            paths,
+            Op {
+                params: sd::StockDocParams::into_params(|| Some(ParameterIn::Query)),
+                ..op(
+                    HttpMethod::Get,
+                    path.to_string(),
+                    format!("list_{name}s"),
+                    format!("Each {what}, newest first"),
+                    page_schema::<sd::StockDocument>(),
+                )
+            },
+        );
+        add_op(
+            paths,
+            Op {
+                body: Some((body.clone(), true)),
+                status: "201",
+                ..op(
+                    HttpMethod::Post,
+                    path.to_string(),
+                    format!("create_{name}"),
+                    format!("A draft {what}, or done at once with `done`"),
+                    doc(),
+                )
+            },
+        );
+        let one = format!("{path}/{{id}}");
+        add_op(paths, op(HttpMethod::Get, one.clone(), format!("get_{name}"), format!("One {what}"), doc()));
+        add_op(
+            paths,
+            Op {
+                body: Some((body, true)),
+                ..op(HttpMethod::Patch, one.clone(), format!("update_{name}"), format!("Change a draft {what}; absent fields stay"), doc())
+            },
+        );
+        for (action, summary) in [("done", "Do it: its number and its moves, in one transaction"), ("cancel", "Cancel a draft")] {
+            add_op(paths, op(HttpMethod::Post, format!("{one}/{action}"), format!("{action}_{name}"), summary.to_string(), doc()));
+        }
+    }
+    add_op(
+        paths,
+        Op {
+            params: sd::ValuationParams::into_params(|| Some(ParameterIn::Query)),
+            ..op(
+                HttpMethod::Get,
+                "/stock/valuation".into(),
+                "stock_valuation".into(),
+                "What the stock is worth: on hand × cost per article and warehouse, with totals".into(),
+                reference::<sd::Valuation>(),
+            )
+        },
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(sd::StockDocument, sd::StockDocLine, sd::TransferIn, sd::TransferLineIn, sd::CountIn, sd::CountLineIn);
+    schema!(sd::Valuation, sd::WarehouseValuation, sd::ValuationLine);
     c.schemas_from_iter(schemas)
 }
 

@@ -29,6 +29,7 @@ mod manufacturing;
 mod pipeline;
 mod purchasing;
 mod sales;
+mod stock;
 
 const SESSION_COOKIE: &str = "tendero_session";
 const CSRF_COOKIE: &str = "tendero_csrf";
@@ -87,6 +88,8 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/purchase-orders", "nav-purchasing", Resource::Purchases),
     ("/payables", "nav-payables", Resource::Payables),
     ("/stock", "nav-stock", Resource::Stock),
+    ("/transfers", "nav-transfers", Resource::Stock),
+    ("/stock-counts", "nav-stock-counts", Resource::Stock),
     ("/production", "nav-production", Resource::Production),
     ("/replenishment", "nav-replenishment", Resource::Stock),
     ("/reports/sales", "nav-reports", Resource::Receipts),
@@ -1953,6 +1956,7 @@ pub fn router() -> Router<AppState> {
     r = pages::<api::Products>(r);
     r = pages::<api::TaxRates>(r);
     r = pages::<api::Users>(r);
+    r = stock::router(r);
     r.fallback(not_found_page)
 }
 

@@ -19,15 +19,16 @@ use domain::manufacturing::Action as Step;
 use domain::validation::FieldErrors;
 use std::collections::HashMap;
 
+/// A list page with buttons at the top (also the warehouse's lists, see `super::stock`).
 #[derive(Template)]
 #[template(path = "mfg_list.html")]
-struct ListPage {
-    l: Layout,
-    actions: Vec<(String, String)>,
-    error: Option<String>,
-    sections: Vec<Section>,
+pub(super) struct ListPage {
+    pub(super) l: Layout,
+    pub(super) actions: Vec<(String, String)>,
+    pub(super) error: Option<String>,
+    pub(super) sections: Vec<Section>,
     /// The replenishment page: the articles a reorder rule may be set for.
-    rule_products: Vec<(String, String)>,
+    pub(super) rule_products: Vec<(String, String)>,
 }
 
 fn areas(tr: &super::Tr, u: &PageUser) -> Vec<(String, String)> {

@@ -1250,11 +1250,29 @@ async fn stock_page(State(st): State<AppState>, u: PageUser) -> Response {
         Section { title: t.t("stock-levels"), columns, rows, action, num_from: 3 },
         Section { title: t.t("warehouses"), columns: wh_columns, rows: wh_rows, action: wh_action, num_from: usize::MAX },
     ];
-    let mut links = vec![];
+    let mut links = vec![
+        ("/stock/valuation".to_string(), t.t("stock-valuation")),
+        ("/transfers".to_string(), t.t("nav-transfers")),
+        ("/stock-counts".to_string(), t.t("nav-stock-counts")),
+    ];
     if u.actor().can(Action::Update, Resource::Company) {
         links.push(("/settings/sales".to_string(), t.t("settings-sales")));
     }
     render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, panels: vec![], history: vec![] })
+}
+
+/// The page of the document that caused a move: a sales or purchase document, or by its
+/// kind a transfer, a count or a production order.
+fn move_source(mv: &st::StockMove) -> String {
+    match (&mv.document_id, &mv.stock_document_id) {
+        (Some(d), _) => format!("/documents/{d}"),
+        (None, Some(d)) => match mv.kind.as_str() {
+            "transfer_out" | "transfer_in" => format!("/transfers/{d}"),
+            "count" => format!("/stock-counts/{d}"),
+            _ => format!("/production/{d}"),
+        },
+        (None, None) => String::new(),
+    }
 }
 
 async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -1275,8 +1293,10 @@ async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Hash
     let tr = u.tr(&st);
     let l = layout(&st, &u, format!("{} · {} {}", tr.t("stock-card"), product.code, product.name), "/stock");
     let t = &l.tr;
-    let columns =
-        ["field-date", "field-kind", "field-reason", "field-quantity", "field-balance", "field-user"].iter().map(|k| t.t(k)).collect();
+    let columns = ["field-date", "field-kind", "field-document", "field-reason", "field-user", "field-quantity", "field-balance"]
+        .iter()
+        .map(|k| t.t(k))
+        .collect();
     let rows = card
         .items
         .iter()
@@ -1284,12 +1304,13 @@ async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Hash
             cells: vec![
                 short_date(&mv.at),
                 t.t(&format!("move-{}", mv.kind)),
+                mv.document_number.clone().unwrap_or_default(),
                 mv.reason.clone().unwrap_or_default(),
                 mv.created_by.clone(),
                 format_decimal(&mv.quantity, &t.locale),
                 format_decimal(&mv.balance, &t.locale),
             ],
-            href: mv.document_id.as_ref().map(|d| format!("/documents/{d}")).unwrap_or_default(),
+            href: move_source(mv),
             archived: false,
             total: false,
         })
@@ -1301,7 +1322,7 @@ async fn card_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Hash
             t.t("next-page"),
         ));
     }
-    let sections = vec![Section { title: t.t("stock-moves"), columns, rows, action: None, num_from: 4 }];
+    let sections = vec![Section { title: t.t("stock-moves"), columns, rows, action: None, num_from: 5 }];
     render(&DetailPage { l, archived: false, links, posts: vec![], facts: vec![], sections, panels: vec![], history: vec![] })
 }
 
