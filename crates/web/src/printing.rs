@@ -15,6 +15,21 @@ use domain::sales::DocKind;
 use print::{Align, Column, Field, Labels, PrintDocument, PrintParty, PrintStatement, PrintTax};
 use std::collections::HashMap;
 
+/// A [`LineView`] of a sales or a purchasing line: both have these fields.
+macro_rules! line_view {
+    ($l:expr) => {
+        LineView {
+            product_id: $l.product_id.as_deref(),
+            description: &$l.description,
+            quantity: &$l.quantity,
+            unit_price: &$l.unit_price,
+            discount: &$l.discount,
+            tax_name: &$l.tax_name,
+            amount: &$l.amount,
+        }
+    };
+}
+
 struct T<'a> {
     catalog: &'a Catalog,
     locale: &'a str,
@@ -158,20 +173,7 @@ async fn print_document(st: &AppState, actor: &Actor, locale: &str, d: &Document
         }
         (columns, rows)
     } else {
-        line_table(
-            &t,
-            &codes,
-            priced,
-            d.lines.iter().map(|l| LineView {
-                product_id: l.product_id.as_deref(),
-                description: &l.description,
-                quantity: &l.quantity,
-                unit_price: &l.unit_price,
-                discount: &l.discount,
-                tax_name: &l.tax_name,
-                amount: &l.amount,
-            }),
-        )
+        line_table(&t, &codes, priced, d.lines.iter().map(|l| line_view!(l)))
     };
     let symbol = if company.currency == "EUR" { "€" } else { "$" };
     let mut totals = Vec::new();
@@ -343,20 +345,7 @@ pub async fn purchase_pdf(st: &AppState, actor: &Actor, locale: &str, kind: Purc
     let party = m::get_party(&st.app, actor, PartyRole::Supplier, &d.supplier_id).await.ok();
     let codes = product_codes(st, actor, d.lines.iter().filter_map(|l| l.product_id.clone())).await;
     let priced = kind == PurchaseKind::PurchaseOrder;
-    let (columns, rows) = line_table(
-        &t,
-        &codes,
-        priced,
-        d.lines.iter().map(|l| LineView {
-            product_id: l.product_id.as_deref(),
-            description: &l.description,
-            quantity: &l.quantity,
-            unit_price: &l.unit_price,
-            discount: &l.discount,
-            tax_name: &l.tax_name,
-            amount: &l.amount,
-        }),
-    );
+    let (columns, rows) = line_table(&t, &codes, priced, d.lines.iter().map(|l| line_view!(l)));
     let symbol = if company.currency == "EUR" { "€" } else { "$" };
     let mut totals = Vec::new();
     if priced {

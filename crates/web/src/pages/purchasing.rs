@@ -249,22 +249,26 @@ async fn chain_section(st: &AppState, u: &PageUser, tr: &Tr, d: &PurchaseDocumen
     Some(Section { title: tr.t("doc-chain"), columns, rows, action: None, num_from: 3 })
 }
 
-fn allocation_section(tr: &Tr, d: &PurchaseDocument) -> Option<Section> {
+/// On a supplier invoice: the payments that paid it, each by its number and date.
+async fn allocation_section(st: &AppState, u: &PageUser, tr: &Tr, d: &PurchaseDocument) -> Option<Section> {
     if d.allocations.is_empty() || d.kind != "supplier_invoice" {
         return None;
     }
-    let columns = vec![tr.t("field-document"), tr.t("field-amount")];
-    let rows = d
-        .allocations
-        .iter()
-        .map(|a| Row {
-            cells: vec![tr.t("kind-supplier_payment"), money(tr, &a.amount)],
+    let columns = vec![tr.t("field-document"), tr.t("field-issue-date"), tr.t("field-amount")];
+    let mut rows = Vec::new();
+    for a in &d.allocations {
+        let (title, date) = match p::get(&st.app, u.actor(), PurchaseKind::SupplierPayment, &a.document_id).await {
+            Ok(pay) => (doc_title(tr, &pay), pay.issue_date),
+            Err(_) => (tr.t("kind-supplier_payment"), String::new()),
+        };
+        rows.push(Row {
+            cells: vec![title, date, money(tr, &a.amount)],
             href: format!("/supplier-payments/{}", a.document_id),
             archived: false,
             total: false,
-        })
-        .collect();
-    Some(Section { title: tr.t("doc-allocations"), columns, rows, action: None, num_from: 1 })
+        });
+    }
+    Some(Section { title: tr.t("doc-allocations"), columns, rows, action: None, num_from: 2 })
 }
 
 type Actions = (Vec<(String, String)>, Vec<(String, String)>);
@@ -372,7 +376,7 @@ async fn detail(st: AppState, u: PageUser, page: &'static KindPage, id: String) 
         sections.push(line_section(t, &d));
     }
     sections.extend(chain_section(&st, &u, t, &d).await);
-    sections.extend(allocation_section(t, &d));
+    sections.extend(allocation_section(&st, &u, t, &d).await);
     let (links, posts) = actions(&u, t, &d);
     let history = app::audit::history(&st.app, u.actor(), p::resource(page.kind), page.kind.code(), &d.id).await.unwrap_or_default();
     let history = history
