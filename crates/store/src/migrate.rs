@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "purchasing_stock_production",
         sql: Sql::Both(include_str!("../migrations/0008_purchasing_stock_production.sql")),
     },
+    Migration { version: 10, name: "analytics", sql: Sql::Both(include_str!("../migrations/0010_analytics.sql")) },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -450,12 +450,21 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
 }
 
 /// What changes with time alone: customers slip from active to inactive when no purchase
-/// comes; open tickets' breach flags. Run at start and every six hours (so a day never
-/// passes without it).
+/// comes; open tickets' breach flags (at start and every six hours, so a day never passes
+/// without it); the customer analytics (at start and every hour, so the dashboard is never
+/// more than an hour old).
 async fn daily_jobs(app: App) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
-    loop {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let system = app::Actor::system("jobs");
+    for hour in 0u64.. {
         every.tick().await;
+        if let Err(e) = app::analytics::refresh(&app, &system).await {
+            tracing::warn!(error = %e, "customer analytics not recomputed; will try again");
+        }
+        if hour % 6 != 0 {
+            continue;
+        }
         match app::crm::refresh_lifecycles(&app).await {
             Ok(n) => tracing::info!(changed = n, "customer lifecycles refreshed"),
             Err(e) => tracing::warn!(error = %e, "customer lifecycles not refreshed; will try again"),
