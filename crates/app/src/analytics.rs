@@ -17,6 +17,7 @@
 //! figures are missing. Money shown is in exact minor units of the company currency, rounded from the models' floats.
 
 use crate::master::company_in;
+use crate::transfer::{ColKind, Sheet};
 use crate::{clock, Actor, App, AppError, AppResult};
 use analytics::rfm::{rfm_scores, summary, Segment, TimeUnit, Transaction};
 use analytics::{bgnbd, clv, gamma_gamma, AnalyticsError, ClvOptions};
@@ -585,4 +586,275 @@ pub async fn kpis(app: &App, actor: &Actor) -> AppResult<Kpis> {
         at_risk_clv: at_risk.map(|a| format_scaled(a.1, decimals)),
         computed_at: run.map(|r| r.computed_at),
     })
+}
+
+// ---------------------------------------------------------------- reports and their files
+
+/// RFM: the 5 × 5 grid, customers per segment, and a page of customers with their scores.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RfmReport {
+    pub computed_at: Option<String>,
+    pub grid: Vec<GridCell>,
+    pub segments: Vec<SegmentCount>,
+    pub items: Vec<CustomerFigures>,
+    pub next_offset: Option<i64>,
+}
+
+pub async fn rfm(app: &App, actor: &Actor, p: &CustomerParams) -> AppResult<RfmReport> {
+    let list = customers(app, actor, p).await?;
+    let m = models(app, actor).await?;
+    Ok(RfmReport {
+        computed_at: list.computed_at,
+        grid: grid(app, actor).await?,
+        segments: m.segments,
+        items: list.items,
+        next_offset: list.next_offset,
+    })
+}
+
+/// CLV: the models' state and parameters and a page of customers with P(alive) and CLV.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClvReport {
+    pub models: Models,
+    pub items: Vec<CustomerFigures>,
+    pub next_offset: Option<i64>,
+}
+
+pub async fn clv(app: &App, actor: &Actor, p: &CustomerParams) -> AppResult<ClvReport> {
+    let list = customers(app, actor, p).await?;
+    Ok(ClvReport { models: models(app, actor).await?, items: list.items, next_offset: list.next_offset })
+}
+
+/// Every customer that matches the filters (for a file), page after page.
+pub async fn all_customers(app: &App, actor: &Actor, p: &CustomerParams) -> AppResult<Vec<CustomerFigures>> {
+    let mut p = CustomerParams { limit: Some(1000), offset: Some(0), ..p.clone() };
+    let mut out = Vec::new();
+    loop {
+        let page = customers(app, actor, &p).await?;
+        out.extend(page.items);
+        match page.next_offset {
+            Some(next) => p.offset = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Service: tickets open and breached now, and resolution compliance per team in a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Service {
+    pub open_tickets: i64,
+    pub breached_tickets: i64,
+    pub teams: Vec<crate::desk::Compliance>,
+}
+
+pub async fn service(app: &App, actor: &Actor, p: &crate::desk::ComplianceParams) -> AppResult<Service> {
+    actor.authorize(Action::Read, Resource::Analytics)?;
+    let teams = crate::desk::compliance(app, actor, p).await?;
+    let mut conn = app.db.reader().await?;
+    let (open_tickets, breached_tickets) = rows::open_tickets(&mut conn).await?;
+    Ok(Service { open_tickets, breached_tickets, teams })
+}
+
+/// `json` (or nothing) → `None`; `csv`, `xlsx` → the file format; anything else refused.
+pub fn file_format(code: Option<&str>) -> AppResult<Option<crate::transfer::ExportFormat>> {
+    use crate::transfer::ExportFormat;
+    match code.map(str::trim).unwrap_or("") {
+        "" | "json" => Ok(None),
+        "csv" => Ok(Some(ExportFormat::Csv)),
+        "xlsx" => Ok(Some(ExportFormat::Xlsx)),
+        _ => Err(AppError::Invalid(FieldErrors::single("format", "format-invalid"))),
+    }
+}
+
+/// A report's table as a CSV or XLSX file (money with the company currency's decimals).
+pub async fn download(app: &App, sheet: &Sheet, format: crate::transfer::ExportFormat) -> AppResult<Vec<u8>> {
+    let mut conn = app.db.reader().await?;
+    let decimals = company_in(&mut conn).await?.decimals();
+    crate::transfer::write_sheet(sheet, format, decimals)
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// One row per customer: the RFM figures.
+pub fn rfm_sheet(items: &[CustomerFigures]) -> Sheet {
+    use ColKind::*;
+    Sheet {
+        title: "RFM",
+        columns: vec![
+            ("customer_id", Text),
+            ("name", Text),
+            ("segment", Text),
+            ("r", Whole),
+            ("f", Whole),
+            ("m", Whole),
+            ("days_since_last_purchase", Whole),
+            ("purchase_days", Whole),
+            ("total_spend", Money),
+        ],
+        rows: items
+            .iter()
+            .map(|c| {
+                vec![
+                    c.customer_id.clone(),
+                    c.name.clone(),
+                    c.segment.clone(),
+                    c.r.to_string(),
+                    c.f.to_string(),
+                    c.m.to_string(),
+                    c.days_since_last_purchase.to_string(),
+                    c.purchase_days.to_string(),
+                    c.total_spend.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// One row per customer: the BG/NBD summary, P(alive), expected purchases, spend and CLV
+/// (empty cells while the models are not fitted).
+pub fn clv_sheet(items: &[CustomerFigures]) -> Sheet {
+    use ColKind::*;
+    Sheet {
+        title: "CLV",
+        columns: vec![
+            ("customer_id", Text),
+            ("name", Text),
+            ("segment", Text),
+            ("frequency", Whole),
+            ("recency_weeks", Number),
+            ("age_weeks", Number),
+            ("total_spend", Money),
+            ("p_alive", Number),
+            ("expected_purchases", Number),
+            ("expected_spend", Money),
+            ("clv", Money),
+        ],
+        rows: items
+            .iter()
+            .map(|c| {
+                vec![
+                    c.customer_id.clone(),
+                    c.name.clone(),
+                    c.segment.clone(),
+                    c.frequency.to_string(),
+                    c.recency_weeks.to_string(),
+                    c.age_weeks.to_string(),
+                    c.total_spend.clone(),
+                    opt(c.p_alive),
+                    opt(c.expected_purchases),
+                    opt(c.expected_spend.clone()),
+                    opt(c.clv.clone()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// One row per cohort: its size and the percentage retained each month after.
+pub fn cohorts_sheet(c: &crate::indicators::Cohorts) -> Sheet {
+    const MONTHS: [&str; 13] = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10", "m11", "m12"];
+    let mut columns = vec![("cohort", ColKind::Text), ("customers", ColKind::Whole)];
+    columns.extend(MONTHS.iter().map(|m| (*m, ColKind::Number)));
+    let rows = c
+        .items
+        .iter()
+        .map(|row| {
+            let mut r = vec![row.cohort.clone(), row.customers.to_string()];
+            r.extend((0..MONTHS.len()).map(|i| opt(row.retained.get(i))));
+            r
+        })
+        .collect();
+    Sheet { title: "Cohorts", columns, rows }
+}
+
+/// One row per stage, owner, source and lead source.
+pub fn conversion_sheet(c: &crate::pipeline::Conversion) -> Sheet {
+    use ColKind::*;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for s in &c.stages {
+        rows.push(vec!["stage".into(), s.stage.clone(), s.entered.to_string(), s.won.to_string(), String::new(), s.win_percent.clone()]);
+    }
+    for (kind, list) in [("owner", &c.owners), ("source", &c.sources)] {
+        for s in list {
+            rows.push(vec![
+                kind.into(),
+                s.key.clone().unwrap_or_default(),
+                (s.won + s.lost).to_string(),
+                s.won.to_string(),
+                s.won_value.clone(),
+                s.win_percent.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    for l in &c.leads {
+        rows.push(vec![
+            "lead_source".into(),
+            l.source.clone(),
+            l.leads.to_string(),
+            l.converted.to_string(),
+            String::new(),
+            l.conversion_percent.clone(),
+        ]);
+    }
+    Sheet {
+        title: "Conversion",
+        columns: vec![("kind", Text), ("key", Text), ("count", Whole), ("won", Whole), ("won_value", Money), ("percent", Number)],
+        rows,
+    }
+}
+
+/// One row per indicator.
+pub fn logistics_sheet(l: &crate::indicators::Logistics) -> Sheet {
+    let mut rows: Vec<Vec<String>> = [
+        ("orders", Some(l.orders as f64)),
+        ("on_time", l.on_time),
+        ("in_full_quantity", l.in_full_quantity),
+        ("in_full_lines", l.in_full_lines),
+        ("complete_orders", l.complete_orders),
+        ("perfect_orders", l.perfect_orders),
+        ("otif", l.otif),
+        ("otif_product", l.otif_product),
+        ("average_lead_time_days", l.average_lead_time_days),
+        ("items_delivered_correctly", l.items_delivered_correctly),
+        ("invoice_errors", l.invoice_errors),
+        ("returns", l.returns),
+        ("out_of_stock", l.out_of_stock),
+        ("logistic_costs_to_sales", l.logistic_costs_to_sales),
+    ]
+    .iter()
+    .map(|(k, v)| vec![(*k).to_string(), opt(*v)])
+    .collect();
+    rows.extend(l.returns_by_cause.iter().map(|c| vec![format!("returns: {}", c.cause), c.percent.to_string()]));
+    Sheet { title: "Logistics", columns: vec![("indicator", ColKind::Text), ("value", ColKind::Number)], rows }
+}
+
+/// One row per team, and the open and breached tickets.
+pub fn service_sheet(s: &Service) -> Sheet {
+    use ColKind::*;
+    let mut rows: Vec<Vec<String>> =
+        s.teams.iter().map(|t| vec![t.team.clone(), t.solved.to_string(), t.breached.to_string(), t.compliance_percent.clone()]).collect();
+    rows.push(vec!["open_now".into(), s.open_tickets.to_string(), s.breached_tickets.to_string(), String::new()]);
+    Sheet { title: "Service", columns: vec![("team", Text), ("tickets", Whole), ("breached", Whole), ("compliance_percent", Number)], rows }
+}
+
+/// One row per headline figure.
+pub fn kpis_sheet(k: &Kpis) -> Sheet {
+    let rows = [
+        ("sales_this_period", k.sales_this_period.clone()),
+        ("sales_previous_period", k.sales_previous_period.clone()),
+        ("receivables", k.receivables.clone()),
+        ("receivables_overdue", k.receivables_overdue.clone()),
+        ("open_opportunities", k.open_opportunities.map(|v| v.to_string())),
+        ("open_pipeline_value", k.open_pipeline_value.clone()),
+        ("open_tickets", k.open_tickets.map(|v| v.to_string())),
+        ("breached_tickets", k.breached_tickets.map(|v| v.to_string())),
+        ("customers_at_risk", k.customers_at_risk.map(|v| v.to_string())),
+        ("at_risk_clv", k.at_risk_clv.clone()),
+    ]
+    .into_iter()
+    .map(|(name, v)| vec![name.to_string(), v.unwrap_or_default()])
+    .collect();
+    Sheet { title: "KPIs", columns: vec![("figure", ColKind::Text), ("value", ColKind::Number)], rows }
 }

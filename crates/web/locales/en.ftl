@@ -943,6 +943,13 @@ replenishment-reorder-point = Reorder point
 replenishment-rule = An article's reorder point
 replenishment-reorder-quantity = Reorder quantity
 
+# analytics: dashboard, RFM, CLV
+segment-invalid = Unknown segment (champions, loyal, potential_loyalists, new, promising, need_attention, about_to_sleep, at_risk, cant_lose_them, hibernating, lost).
+probability-invalid = The probability must be between 0 and 1.
+sort-invalid = Unknown order (clv, risk, spend, name).
+offset-invalid = The offset must be 0 or more.
+format-invalid = Unknown format (json, csv, xlsx).
+
 # purchase to pay
 nav-purchasing = Purchasing
 nav-payables = Payables

@@ -943,6 +943,13 @@ replenishment-reorder-point = Punto de pedido
 replenishment-rule = Punto de pedido de un artículo
 replenishment-reorder-quantity = Cantidad a reponer
 
+# analytics: dashboard, RFM, CLV
+segment-invalid = Segmento desconocido (champions, loyal, potential_loyalists, new, promising, need_attention, about_to_sleep, at_risk, cant_lose_them, hibernating, lost).
+probability-invalid = La probabilidad debe estar entre 0 y 1.
+sort-invalid = Orden desconocido (clv, risk, spend, name).
+offset-invalid = El desplazamiento debe ser 0 o mayor.
+format-invalid = Formato desconocido (json, csv, xlsx).
+
 # purchase to pay
 nav-purchasing = Compras
 nav-payables = Cuentas a pagar

@@ -386,5 +386,6 @@ pub fn router() -> Router<AppState> {
     r = crate::agenda_api::router(r);
     r = crate::manufacturing_api::router(r);
     r = crate::purchasing_api::router(r);
+    r = crate::analytics_api::router(r);
     r.fallback(not_found)
 }
