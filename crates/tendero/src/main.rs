@@ -2,6 +2,7 @@
 //! company, manages users and tokens, verifies the audit trail, backs up and restores,
 //! and runs the analytics commands.
 
+mod analytics_bench;
 mod bench;
 mod config;
 mod crm_bench;
@@ -192,6 +193,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fit BG/NBD and Gamma-Gamma and score every customer of a generated million.
+    Analytics {
+        /// Customers, buying by a BG/NBD process (about 3.5 purchases each).
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Explode and cost a five-level bill of materials; replenishment over many reorder rules.
     Manufacturing {
         /// Articles, each with stock and a reorder rule.
@@ -229,6 +241,16 @@ enum AnalyticsCommand {
         clv_months: u32,
         #[arg(long, default_value_t = 0.01)]
         discount_monthly: f64,
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// RFM scores 1–5 and named segments of a `customer_id,date,amount` CSV, as of a day.
+    Rfm {
+        #[arg(long)]
+        transactions: std::path::PathBuf,
+        /// The last day counted (rows after it are ignored); recency is counted to it.
+        #[arg(long)]
+        as_of: String,
         #[arg(long, default_value = "json")]
         format: String,
     },
@@ -383,6 +405,14 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
         Command::Bench { command: BenchCommand::Crm { interactions, tickets, queries, on, json } } => {
             let on = on.or(settings.database_url.clone());
             let figures = crm_bench::run(crm_bench::Opts { interactions, tickets, queries, database_url: on }).await?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
+        Command::Bench { command: BenchCommand::Analytics { customers, seed, json } } => {
+            let figures = analytics_bench::run(analytics_bench::Opts { customers, seed })?;
             if json {
                 println!("{figures}");
             } else {
@@ -668,12 +698,7 @@ async fn export(settings: &Settings, actor: &Actor, kind: &str, format: &str, ou
 fn analytics(command: AnalyticsCommand) -> Result<i32> {
     match command {
         AnalyticsCommand::Clv { transactions, calibration_end, time_unit, horizon, clv_months, discount_monthly, format } => {
-            if format != "json" {
-                bail!("--format json is the only format for now");
-            }
-            let text = std::fs::read_to_string(&transactions).with_context(|| format!("reading {}", transactions.display()))?;
-            let date = time::Date::parse(&calibration_end, time::macros::format_description!("[year]-[month]-[day]"))
-                .with_context(|| format!("--calibration-end {calibration_end} is not YYYY-MM-DD"))?;
+            let (text, date) = transactions_and_day(&transactions, &calibration_end, "--calibration-end", &format)?;
             let unit = match time_unit.as_str() {
                 "week" => analytics::TimeUnit::Week,
                 "day" => analytics::TimeUnit::Day,
@@ -685,5 +710,23 @@ fn analytics(command: AnalyticsCommand) -> Result<i32> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }
+        AnalyticsCommand::Rfm { transactions, as_of, format } => {
+            let (text, date) = transactions_and_day(&transactions, &as_of, "--as-of", &format)?;
+            let tx = analytics::parse_transactions_csv(&text)?;
+            let customers = analytics::rfm_scores(&tx, date)?;
+            println!("{}", serde_json::json!({ "as_of": as_of, "customers": customers }));
+            Ok(0)
+        }
     }
+}
+
+/// The CSV's text and the day of an analytics command, both checked.
+fn transactions_and_day(file: &std::path::Path, day: &str, flag: &str, format: &str) -> Result<(String, time::Date)> {
+    if format != "json" {
+        bail!("--format json is the only format for now");
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let date = time::Date::parse(day, time::macros::format_description!("[year]-[month]-[day]"))
+        .with_context(|| format!("{flag} {day} is not YYYY-MM-DD"))?;
+    Ok((text, date))
 }

@@ -182,3 +182,37 @@ async fn the_analytics_answer_over_http_as_json_csv_and_xlsx() {
         s.db.cleanup().await;
     }
 }
+
+/// `tendero analytics rfm` on a CSV: scores and segments as JSON; a bad date is named.
+#[test]
+fn the_rfm_command_scores_a_transactions_file() {
+    let dir = app::testkit::TempDir::new("tendero-rfm");
+    let file = dir.0.join("tx.csv");
+    let mut csv = String::from("customer_id,date,amount\n");
+    // Customer 1 bought every week of 2025 until the end, customer 5 once in January.
+    for week in 0..52 {
+        csv.push_str(&format!("1,{},{}\n", time::macros::date!(2025 - 01 - 01) + Duration::weeks(week), 100 + week));
+    }
+    for (id, day) in [("2", "2025-06-01"), ("2", "2025-09-01"), ("3", "2025-03-01"), ("4", "2025-11-20"), ("5", "2025-01-05")] {
+        csv.push_str(&format!("{id},{day},50.5\n"));
+    }
+    std::fs::write(&file, csv).expect("write");
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_tendero")).args(args).output().expect("run tendero");
+    let path = file.to_str().expect("utf-8 path");
+    let out = run(&["analytics", "rfm", "--transactions", path, "--as-of", "2025-12-31", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let customers = v["customers"].as_array().expect("customers");
+    assert_eq!(customers.len(), 5);
+    let of = |id: &str| customers.iter().find(|c| c["customer_id"] == id).cloned().expect("customer");
+    assert_eq!((of("1")["r"].as_u64(), of("1")["f"].as_u64(), of("1")["segment"].as_str()), (Some(5), Some(5), Some("champions")));
+    assert_eq!(of("1")["purchase_days"].as_u64(), Some(52));
+    assert_eq!(of("5")["segment"].as_str(), Some("lost"));
+    let bad = run(&["analytics", "rfm", "--transactions", path, "--as-of", "31/12/2025"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--as-of 31/12/2025 is not YYYY-MM-DD"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
