@@ -117,15 +117,19 @@ pub fn run(opts: Opts) -> Result<serde_json::Value> {
     let t = Instant::now();
     let customers = summary(&tx, end, TimeUnit::Week).map_err(err)?;
     let summary_time = t.elapsed();
+    // A fit that does not converge is a figure too: its time and message are reported.
     let t = Instant::now();
-    let bg = bgnbd::fit(&customers).map_err(err)?;
+    let bg = bgnbd::fit(&customers);
     let bg_time = t.elapsed();
     let t = Instant::now();
-    let gg = gamma_gamma::fit(&customers).map_err(err)?;
+    let gg = gamma_gamma::fit(&customers);
     let gg_time = t.elapsed();
     let t = Instant::now();
     let opts_clv = ClvOptions { horizon: 52.0, ..ClvOptions::new(end) };
-    let values = customer_values(&bg.params, &gg.params, &customers, &opts_clv).map_err(err)?;
+    let values = match (&bg, &gg) {
+        (Ok(bg), Ok(gg)) => customer_values(&bg.params, &gg.params, &customers, &opts_clv).map_err(err)?,
+        _ => Vec::new(),
+    };
     let scoring_time = t.elapsed();
     let pipeline = summary_time + bg_time + gg_time + scoring_time;
     let t = Instant::now();
@@ -133,6 +137,16 @@ pub fn run(opts: Opts) -> Result<serde_json::Value> {
     let rfm_time = t.elapsed();
     let repeat = customers.iter().filter(|c| c.frequency > 0).count();
     let mean_clv = values.iter().map(|v| v.clv).sum::<f64>() / values.len().max(1) as f64;
+    let bg_json = match &bg {
+        Ok(f) => {
+            json!({"r": f.params.r, "alpha": f.params.alpha, "a": f.params.a, "b": f.params.b, "log_likelihood": f.log_likelihood, "iterations": f.iterations})
+        }
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    let gg_json = match &gg {
+        Ok(f) => json!({"p": f.params.p, "q": f.params.q, "v": f.params.v, "log_likelihood": f.log_likelihood, "iterations": f.iterations}),
+        Err(e) => json!({"error": e.to_string()}),
+    };
     Ok(json!({
         "customers": customers.len(),
         "transactions": tx.len(),
@@ -140,17 +154,15 @@ pub fn run(opts: Opts) -> Result<serde_json::Value> {
         "generated_ms": ms(generated),
         "rfm_summary_ms": ms(summary_time),
         "bgnbd_fit_ms": ms(bg_time),
-        "bgnbd_iterations": bg.iterations,
         "gamma_gamma_fit_ms": ms(gg_time),
-        "gamma_gamma_iterations": gg.iterations,
         "scoring_ms": ms(scoring_time),
         "pipeline_ms": ms(pipeline),
         "rfm_scores_ms": ms(rfm_time),
         "rss_after_data_mb": rss_data,
         "peak_mb": memory("VmHWM:"),
         "generating": {"r": R, "alpha": ALPHA, "a": A, "b": B, "p": P, "q": Q, "v": V},
-        "bgnbd": {"r": bg.params.r, "alpha": bg.params.alpha, "a": bg.params.a, "b": bg.params.b, "log_likelihood": bg.log_likelihood},
-        "gamma_gamma": {"p": gg.params.p, "q": gg.params.q, "v": gg.params.v, "log_likelihood": gg.log_likelihood},
+        "bgnbd": bg_json,
+        "gamma_gamma": gg_json,
         "scored": values.len(),
         "rfm_scored": scores.len(),
         "mean_clv": (mean_clv * 100.0).round() / 100.0,
