@@ -516,6 +516,45 @@ def main():
                 expect(page.locator("dl.facts")).to_contain_text("30.673,50")
                 page.screenshot(path=os.path.join(SHOTS, "45-supplier-account.png"), full_page=True)
 
+            def analytics():
+                # The dashboard and the RFM page over the demo's year of invoices: recomputed
+                # on demand, with real figures in the tiles, the charts and the tables.
+                page.goto(base + "/dashboard")
+                expect(page.locator("h1")).to_have_text("Panel")
+                page.click("button:has-text('Recalcular')")
+                expect(page.locator("#fresh")).to_contain_text("calculadas hace un momento")
+                expect(page.locator("p.notice")).to_have_count(0)
+                expect(page.locator(".tiles")).to_contain_text("Clientes en riesgo de perderse")
+                expect(page.locator("svg[aria-label='Ventas por período'] rect.bar").first).to_be_visible()
+                expect(page.locator("svg[aria-label='Antigüedad de saldos']")).to_be_visible()
+                best = page.locator("section.card", has_text="Mejores clientes").locator("tbody tr")
+                expect(best).to_have_count(10)
+                clv = best.first.locator("td").last.inner_text()
+                assert re.fullmatch(r"[\d.]+,\d\d", clv), f"the best customer's CLV is not an amount: {clv!r}"
+                expect(page.locator("section.card", has_text="Clientes con más riesgo de perderse").locator("tbody tr").first).to_be_visible()
+                page.screenshot(path=os.path.join(SHOTS, "50-dashboard.png"), full_page=True)
+                page.click(".tools >> text=Segmentos RFM")
+                expect(page.locator("h1")).to_have_text("Segmentos RFM")
+                counts = [int(t) for t in page.locator("table.rfm-grid td a").all_inner_texts()]
+                rows = page.locator("section.card", has_text="Clientes").last.locator("tbody tr")
+                assert sum(counts) == rows.count() > 10, f"grid {counts} vs {rows.count()} customers"
+                expect(page.locator("table.heat tbody tr").first).to_be_visible()
+                page.screenshot(path=os.path.join(SHOTS, "51-rfm.png"), full_page=True)
+                page.click("nav.chips >> text=Campeones")
+                champions = page.locator("section.card", has_text="Clientes").last.locator("tbody tr")
+                expect(champions.first).to_contain_text("Campeones")
+                assert all("Campeones" in t for t in champions.all_inner_texts())
+                page.screenshot(path=os.path.join(SHOTS, "52-rfm-champions.png"), full_page=True)
+                page.click(".tools >> text=Clientes en riesgo")
+                at_risk = page.locator("section.card", has_text="Clientes en riesgo").last.locator("tbody tr")
+                expect(at_risk.first).to_be_visible()
+                page.screenshot(path=os.path.join(SHOTS, "53-churn.png"), full_page=True)
+                at_risk.first.locator("a").click()
+                panel = page.locator("section.card", has_text="Análisis del cliente")
+                expect(panel).to_contain_text("Probabilidad de seguir activo")
+                expect(panel).to_contain_text("%")
+                page.screenshot(path=os.path.join(SHOTS, "54-customer-analytics.png"), full_page=True)
+
             def manufacturing():
                 # A bill of materials for the demo's bathroom kit: a component that is the
                 # kit itself is refused beside its row, then saved; an order is planned,
@@ -625,6 +664,7 @@ def main():
                              ("order_to_cash", order_to_cash), ("agenda_and_phone_memo", agenda_and_phone_memo),
                              ("english_and_back", english), ("phone_screen", phone_screen),
                              ("service_desk", service_desk), ("pipeline", pipeline),
+                             ("analytics", analytics),
                              ("purchase_to_pay", purchase_to_pay),
                              ("manufacturing", manufacturing),
                              ("stock_transfer_and_count", stock_transfer_and_count)]:

@@ -270,6 +270,43 @@ pub enum Segment {
 }
 
 impl Segment {
+    /// Every segment, best first (the order of the table in [`Segment::from_scores`]).
+    pub const ALL: [Segment; 11] = [
+        Segment::Champions,
+        Segment::Loyal,
+        Segment::PotentialLoyalists,
+        Segment::New,
+        Segment::Promising,
+        Segment::NeedAttention,
+        Segment::AboutToSleep,
+        Segment::AtRisk,
+        Segment::CantLoseThem,
+        Segment::Hibernating,
+        Segment::Lost,
+    ];
+
+    /// The code it serialises as (`champions`, `cant_lose_them`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Segment::Champions => "champions",
+            Segment::Loyal => "loyal",
+            Segment::PotentialLoyalists => "potential_loyalists",
+            Segment::New => "new",
+            Segment::Promising => "promising",
+            Segment::NeedAttention => "need_attention",
+            Segment::AboutToSleep => "about_to_sleep",
+            Segment::AtRisk => "at_risk",
+            Segment::CantLoseThem => "cant_lose_them",
+            Segment::Hibernating => "hibernating",
+            Segment::Lost => "lost",
+        }
+    }
+
+    /// The segment of a code from [`Segment::code`].
+    pub fn from_code(code: &str) -> Option<Segment> {
+        Segment::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// Human-readable name ("champions", "can't lose them", …).
     pub fn label(self) -> &'static str {
         match self {
@@ -405,6 +442,15 @@ pub fn rfm_scores(tx: &[Transaction], calibration_end: Date) -> Result<Vec<RfmSc
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn segment_codes_are_what_serde_writes() {
+        for s in Segment::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::Value::String(s.code().into()));
+            assert_eq!(Segment::from_code(s.code()), Some(s));
+        }
+        assert_eq!(Segment::from_code("champion"), None);
+    }
 
     fn tx(id: &str, d: Date, amount: f64) -> Transaction {
         Transaction { customer_id: id.into(), date: d, amount }

@@ -285,6 +285,7 @@ pub async fn fill(app: &App, actor: &Actor) -> AppResult<bool> {
         products.push((p.id, kind));
     }
     sales(app, actor, &customers, &products).await?;
+    history(app, actor, &customers, &products).await?;
     purchases(app, actor, &suppliers, &products).await?;
     warehouse(app, actor, &products).await?;
     crate::agenda::demo(app, actor).await?;
@@ -369,6 +370,58 @@ async fn sales(app: &App, actor: &Actor, customers: &[String], products: &[(Stri
                     .await?;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// A year of paid service invoices, so the customer analytics have something to learn
+/// from: each customer buys at their own pace and for their own amounts, some until this
+/// week and some who stopped months ago. Each customer pays them all in one receipt, so
+/// the receivables stay those of the weeks above.
+async fn history(app: &App, actor: &Actor, customers: &[String], products: &[(String, &str)]) -> AppResult<()> {
+    use crate::sales::{self as s, AllocationIn, DocumentIn, LineIn, ReceiptIn};
+    use domain::sales::DocKind;
+    let services: Vec<&String> = products.iter().filter(|(_, k)| *k == "service").map(|(id, _)| id).collect();
+    if services.is_empty() {
+        return Ok(());
+    }
+    let today = crate::clock::now().date();
+    let day = |ago: i64| crate::sales::date_key(today - time::Duration::days(ago));
+    for (i, customer) in customers.iter().enumerate().take(24) {
+        // One in four bought every few weeks and then stopped, months ago.
+        let (every, last) = if i % 4 == 3 {
+            (14 + i as i64 % 9, 200 + 5 * i as i64)
+        } else {
+            ([21, 30, 45, 60, 95][i % 5] + (i as i64 % 7), 3 + (i as i64 * 5) % 40)
+        };
+        let mut ago = 340 - (i as i64 * 13) % 150;
+        let mut allocations = Vec::new();
+        let mut total = 0i64;
+        while ago >= last {
+            let lines = vec![LineIn {
+                product_id: Some(services[i % services.len()].clone()),
+                // Each customer spends at their own level (1 to 9 units), more or less each time.
+                quantity: Some(format!("{}", (1 + (i * 7) % 9) * (1 + (allocations.len() * 5 + i) % 3))),
+                ..Default::default()
+            }];
+            let input =
+                DocumentIn { customer_id: Some(customer.clone()), issue_date: Some(day(ago)), lines: Some(lines), ..Default::default() };
+            let inv = s::create_document(app, actor, DocKind::Invoice, &input).await?;
+            let inv = s::transition(app, actor, DocKind::Invoice, &inv.id, domain::sales::Transition::Post, &Default::default()).await?;
+            total += domain::money::parse_scaled(&inv.total, 2, false).unwrap_or(0);
+            allocations.push(AllocationIn { invoice_id: inv.id, amount: inv.total });
+            ago -= every;
+        }
+        if !allocations.is_empty() {
+            let receipt = ReceiptIn {
+                customer_id: Some(customer.clone()),
+                amount: Some(domain::money::format_scaled(total, 2)),
+                issue_date: Some(day(last.max(1))),
+                allocations: Some(allocations),
+                ..Default::default()
+            };
+            s::create_receipt(app, actor, &receipt).await?;
         }
     }
     Ok(())

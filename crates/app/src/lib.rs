@@ -4,6 +4,7 @@
 //! API, the command line and the tests all call these functions; none of them sees HTTP.
 
 pub mod agenda;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod crm;

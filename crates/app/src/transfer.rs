@@ -1630,18 +1630,30 @@ pub enum ExportFormat {
     Xlsx,
 }
 
+/// What a column holds, for the spreadsheet's number formats.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum ColKind {
+pub enum ColKind {
     Text,
+    /// A decimal string in the company currency.
     Money,
     Whole,
+    /// Any other number (a rate, a probability).
+    Number,
 }
 
 /// A table to write: headers with their kind of values, and rows of text.
-struct Sheet {
-    title: &'static str,
-    columns: Vec<(&'static str, ColKind)>,
-    rows: Vec<Vec<String>>,
+pub struct Sheet {
+    pub title: &'static str,
+    pub columns: Vec<(&'static str, ColKind)>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A table as a CSV (UTF-8 with a byte-order mark, CRLF, formulas defused) or XLSX file.
+pub fn write_sheet(sheet: &Sheet, format: ExportFormat, decimals: u32) -> AppResult<Vec<u8>> {
+    match format {
+        ExportFormat::Csv => write_csv(sheet),
+        ExportFormat::Xlsx => write_xlsx(sheet, decimals),
+    }
 }
 
 /// Every non-archived customer, supplier or article as a CSV or XLSX file whose headers
@@ -1653,10 +1665,7 @@ pub async fn export(app: &App, actor: &Actor, kind: ImportKind, format: ExportFo
         Some(role) => party_sheet(app, actor, role, &company).await?,
         None => product_sheet(app, actor).await?,
     };
-    match format {
-        ExportFormat::Csv => write_csv(&sheet),
-        ExportFormat::Xlsx => write_xlsx(&sheet, company.decimals()),
-    }
+    write_sheet(&sheet, format, company.decimals())
 }
 
 /// The tax id column's header for the company's country.
@@ -1824,6 +1833,7 @@ fn write_xlsx(sheet: &Sheet, decimals: u32) -> AppResult<Vec<u8>> {
             match (kind, v.parse::<f64>()) {
                 (ColKind::Money, Ok(n)) => ws.write_number_with_format(r, c as u16, n, &money).map_err(x)?,
                 (ColKind::Whole, Ok(n)) => ws.write_number_with_format(r, c as u16, n, &whole).map_err(x)?,
+                (ColKind::Number, Ok(n)) => ws.write_number(r, c as u16, n).map_err(x)?,
                 _ => ws.write_string(r, c as u16, v).map_err(x)?,
             };
         }

@@ -68,6 +68,9 @@ pub enum Resource {
     SupplierPayments,
     /// Bills of materials and production orders.
     Production,
+    /// Customer analytics (RFM, CLV, churn risk) and the manager's dashboard; updating
+    /// means recomputing the figures.
+    Analytics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -116,7 +119,7 @@ impl Role {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 27] = [
+    pub const ALL: [Resource; 28] = [
         Resource::Customers,
         Resource::Suppliers,
         Resource::Contacts,
@@ -144,6 +147,7 @@ impl Resource {
         Resource::Payables,
         Resource::SupplierPayments,
         Resource::Production,
+        Resource::Analytics,
     ];
 }
 
@@ -225,7 +229,7 @@ pub fn allowed_actions(role: Role, resource: Resource) -> &'static [Action] {
         (BackOffice, S::Products | S::Salespeople | S::Sales | S::Deliveries | S::Invoices) => R,
         (BackOffice, _) => NONE,
 
-        (Marketing, S::Customers | S::Contacts | S::Products | S::Salespeople | S::Sales) => R,
+        (Marketing, S::Customers | S::Contacts | S::Products | S::Salespeople | S::Sales | S::Analytics) => R,
         (Marketing, _) => NONE,
     }
 }

@@ -3,6 +3,7 @@
 //! the use cases read and write.
 
 pub mod agenda;
+pub mod analytics;
 pub mod audit;
 pub mod crm;
 pub mod files;

@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0009_bulk_search_index.postgres.sql"),
         },
     },
+    Migration { version: 10, name: "analytics", sql: Sql::Both(include_str!("../migrations/0010_analytics.sql")) },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -2,6 +2,7 @@
 //! company, manages users and tokens, verifies the audit trail, backs up and restores,
 //! and runs the analytics commands.
 
+mod analytics_bench;
 mod bench;
 mod config;
 mod crm_bench;
@@ -195,6 +196,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fit BG/NBD and Gamma-Gamma and score every customer of a generated million.
+    Analytics {
+        /// Customers, buying by a BG/NBD process (about 3.5 purchases each).
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Explode and cost a five-level bill of materials; replenishment over many reorder rules.
     Manufacturing {
         /// Articles, each with stock and a reorder rule.
@@ -232,6 +244,16 @@ enum AnalyticsCommand {
         clv_months: u32,
         #[arg(long, default_value_t = 0.01)]
         discount_monthly: f64,
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// RFM scores 1–5 and named segments of a `customer_id,date,amount` CSV, as of a day.
+    Rfm {
+        #[arg(long)]
+        transactions: std::path::PathBuf,
+        /// The last day counted (rows after it are ignored); recency is counted to it.
+        #[arg(long)]
+        as_of: String,
         #[arg(long, default_value = "json")]
         format: String,
     },
@@ -406,6 +428,14 @@ async fn run(command: Command, settings: Settings) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             }
         }
+        Command::Bench { command: BenchCommand::Analytics { customers, seed, json } } => {
+            let figures = analytics_bench::run(analytics_bench::Opts { customers, seed })?;
+            if json {
+                println!("{figures}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            }
+        }
         Command::Bench { command: BenchCommand::Manufacturing { articles, components, runs, database_url, json } } => {
             let figures = mfg_bench::run(mfg_bench::Opts { articles, components, runs, database_url }).await?;
             if json {
@@ -471,12 +501,21 @@ async fn serve(settings: Settings, demo: bool) -> Result<()> {
 }
 
 /// What changes with time alone: customers slip from active to inactive when no purchase
-/// comes; open tickets' breach flags. Run at start and every six hours (so a day never
-/// passes without it).
+/// comes; open tickets' breach flags (at start and every six hours, so a day never passes
+/// without it); the customer analytics (at start and every hour, so the dashboard is never
+/// more than an hour old).
 async fn daily_jobs(app: App) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
-    loop {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let system = app::Actor::system("jobs");
+    for hour in 0u64.. {
         every.tick().await;
+        if let Err(e) = app::analytics::refresh(&app, &system).await {
+            tracing::warn!(error = %e, "customer analytics not recomputed; will try again");
+        }
+        if hour % 6 != 0 {
+            continue;
+        }
         match app::crm::refresh_lifecycles(&app).await {
             Ok(n) => tracing::info!(changed = n, "customer lifecycles refreshed"),
             Err(e) => tracing::warn!(error = %e, "customer lifecycles not refreshed; will try again"),
@@ -699,12 +738,7 @@ async fn export(settings: &Settings, actor: &Actor, kind: &str, format: &str, ou
 fn analytics(command: AnalyticsCommand) -> Result<i32> {
     match command {
         AnalyticsCommand::Clv { transactions, calibration_end, time_unit, horizon, clv_months, discount_monthly, format } => {
-            if format != "json" {
-                bail!("--format json is the only format for now");
-            }
-            let text = std::fs::read_to_string(&transactions).with_context(|| format!("reading {}", transactions.display()))?;
-            let date = time::Date::parse(&calibration_end, time::macros::format_description!("[year]-[month]-[day]"))
-                .with_context(|| format!("--calibration-end {calibration_end} is not YYYY-MM-DD"))?;
+            let (text, date) = transactions_and_day(&transactions, &calibration_end, "--calibration-end", &format)?;
             let unit = match time_unit.as_str() {
                 "week" => analytics::TimeUnit::Week,
                 "day" => analytics::TimeUnit::Day,
@@ -716,5 +750,23 @@ fn analytics(command: AnalyticsCommand) -> Result<i32> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }
+        AnalyticsCommand::Rfm { transactions, as_of, format } => {
+            let (text, date) = transactions_and_day(&transactions, &as_of, "--as-of", &format)?;
+            let tx = analytics::parse_transactions_csv(&text)?;
+            let customers = analytics::rfm_scores(&tx, date)?;
+            println!("{}", serde_json::json!({ "as_of": as_of, "customers": customers }));
+            Ok(0)
+        }
     }
+}
+
+/// The CSV's text and the day of an analytics command, both checked.
+fn transactions_and_day(file: &std::path::Path, day: &str, flag: &str, format: &str) -> Result<(String, time::Date)> {
+    if format != "json" {
+        bail!("--format json is the only format for now");
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let date = time::Date::parse(day, time::macros::format_description!("[year]-[month]-[day]"))
+        .with_context(|| format!("{flag} {day} is not YYYY-MM-DD"))?;
+    Ok((text, date))
 }

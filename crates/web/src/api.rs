@@ -387,5 +387,6 @@ pub fn router() -> Router<AppState> {
     r = crate::manufacturing_api::router(r);
     r = crate::purchasing_api::router(r);
     r = crate::stock_api::router(r);
+    r = crate::analytics_api::router(r);
     r.fallback(not_found)
 }

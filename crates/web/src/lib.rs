@@ -2,6 +2,7 @@
 //! server-rendered pages. Handlers parse, call one use case from `app`, and render.
 
 pub mod agenda_api;
+pub mod analytics_api;
 pub mod api;
 pub mod crm_api;
 pub mod error;

@@ -197,6 +197,7 @@ fn build() -> OpenApi {
     c = add_manufacturing(&mut paths, c);
     c = add_purchasing(&mut paths, c);
     c = add_stock_docs(&mut paths, c);
+    c = add_analytics(&mut paths, c);
 
     let ok = |schema: RefOr<Schema>| ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build();
     let company_get = OperationBuilder::new()
@@ -1472,6 +1473,111 @@ fn add_stock_docs(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuil
 }
 
 // ---------------------------------------------------------------- purchase to pay
+
+/// The analytics reports: JSON, or with `format=csv|xlsx` the same table as a file.
+fn add_analytics(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
+    use crate::analytics_api::FormatParam;
+    use app::analytics as an;
+    let report = |path: &str, id: &str, summary: &str, params: Vec<utoipa::openapi::path::Parameter>, schema: RefOr<Schema>| {
+        let mut b = OperationBuilder::new().tag("analytics").operation_id(Some(id)).summary(Some(summary));
+        for p in params {
+            b = b.parameter(p);
+        }
+        let ok = ResponseBuilder::new()
+            .description("OK: JSON, or the report's table as CSV or XLSX (`format`)")
+            .content("application/json", json_content(schema))
+            .content("text/csv", Content::new(Some(ObjectBuilder::new().schema_type(Type::String))))
+            .content("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Content::new(Some(binary())))
+            .build();
+        (format!("/api/v1{path}"), with_errors(b.response("200", ok), false, false))
+    };
+    let customers = || an::CustomerParams::into_params(|| Some(ParameterIn::Query));
+    let stats = || {
+        let mut v = app::stats::StatsParams::into_params(|| Some(ParameterIn::Query));
+        v.extend(FormatParam::into_params(|| Some(ParameterIn::Query)));
+        v
+    };
+    let format = || FormatParam::into_params(|| Some(ParameterIn::Query));
+    let mut service = app::desk::ComplianceParams::into_params(|| Some(ParameterIn::Query));
+    service.extend(format());
+    for (path, op) in [
+        report(
+            "/analytics/rfm",
+            "analytics_rfm",
+            "RFM: the recency × frequency grid, customers per segment, and customers with their scores (filter by segment, P(alive); sort)",
+            customers(),
+            reference::<an::RfmReport>(),
+        ),
+        report(
+            "/analytics/clv",
+            "analytics_clv",
+            "CLV: the BG/NBD and Gamma-Gamma models and customers with P(alive), expected purchases and spend, CLV",
+            customers(),
+            reference::<an::ClvReport>(),
+        ),
+        report(
+            "/analytics/cohorts",
+            "analytics_cohorts",
+            "Retention by cohort of first purchase",
+            stats(),
+            reference::<app::indicators::Cohorts>(),
+        ),
+        report(
+            "/analytics/conversion",
+            "analytics_conversion",
+            "Conversion rates of the pipeline",
+            format(),
+            reference::<app::pipeline::Conversion>(),
+        ),
+        report(
+            "/analytics/logistics",
+            "analytics_logistics",
+            "Logistic service indicators of the orders of a period",
+            stats(),
+            reference::<app::indicators::Logistics>(),
+        ),
+        report(
+            "/analytics/service",
+            "analytics_service",
+            "Service desk: open and breached tickets, compliance per team",
+            service,
+            reference::<an::Service>(),
+        ),
+        report("/kpis", "kpis", "Headline figures for the manager's dashboard", format(), reference::<an::Kpis>()),
+    ] {
+        paths.add_path_operation(path, vec![HttpMethod::Get], op);
+    }
+    let op = |method, path: &str, id: &str, summary: &str| Op {
+        method,
+        path: path.to_string(),
+        tag: "analytics",
+        id: id.to_string(),
+        summary: summary.to_string(),
+        has_id: false,
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response: reference::<an::Models>(),
+        media: "application/json",
+    };
+    add_op(
+        paths,
+        op(HttpMethod::Get, "/analytics", "analytics_models", "When the customer figures were computed and the state of the models"),
+    );
+    add_op(
+        paths,
+        op(HttpMethod::Post, "/analytics/refresh", "analytics_refresh", "Recompute the customer figures now (managers and administrators)"),
+    );
+    let mut schemas = Vec::new();
+    macro_rules! schema {
+        ($($t:ty),+) => { $( <$t>::schemas(&mut schemas); c = c.schema(<$t>::name(), <$t>::schema()); )+ };
+    }
+    schema!(an::RfmReport, an::ClvReport, an::Models, an::ModelState, an::BgNbd, an::GammaGamma, an::SegmentCount, an::GridCell);
+    schema!(an::CustomerFigures, an::Service, an::Kpis, an::StageValue, app::desk::Compliance);
+    schema!(app::indicators::Cohorts, app::indicators::Cohort, app::indicators::Logistics, app::indicators::ReturnCause);
+    schema!(app::pipeline::Conversion, app::pipeline::StageRate, app::pipeline::ClosedRate, app::pipeline::LeadRate);
+    c.schemas_from_iter(schemas)
+}
 
 fn add_purchasing(paths: &mut Paths, mut c: ComponentsBuilder) -> ComponentsBuilder {
     use crate::purchasing_api::{PurchaseChain, PURCHASE_KINDS};

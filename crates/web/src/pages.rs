@@ -24,6 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 mod agenda;
+mod analytics;
 mod desk;
 mod manufacturing;
 mod pipeline;
@@ -93,6 +94,7 @@ const AREAS: &[(&str, &str, Resource)] = &[
     ("/production", "nav-production", Resource::Production),
     ("/replenishment", "nav-replenishment", Resource::Stock),
     ("/reports/sales", "nav-reports", Resource::Receipts),
+    ("/dashboard", "nav-dashboard", Resource::Analytics),
     ("/company", "nav-company", Resource::Company),
     ("/users", "nav-users", Resource::Users),
     ("/tokens", "nav-tokens", Resource::ApiTokens),
@@ -1057,6 +1059,7 @@ macro_rules! party_page {
                 let mut out = contacts_section(app, actor, tr, &o.id).await?;
                 if o.is_customer {
                     out.extend(sales::customer_section(app, actor, tr, o).await);
+                    out.extend(analytics::customer_section_of(app, actor, tr, &o.id).await);
                 }
                 if o.is_supplier && $role == PartyRole::Supplier {
                     out.extend(purchasing::supplier_section(app, actor, tr, o).await?);
@@ -1932,23 +1935,25 @@ async fn not_found_page(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub fn router() -> Router<AppState> {
-    let mut r = purchasing::router(manufacturing::router(agenda::router(pipeline::router(desk::router(sales::router(Router::new()))))))
-        .route("/", get(home))
-        .route("/login", get(login_page).post(login_post))
-        .route("/logout", post(logout_post))
-        .route("/language", post(language_post))
-        .route("/setup", get(setup_page).post(setup_post))
-        .route("/search", get(search_page))
-        .route("/company", get(company_page).post(company_post))
-        .route("/company/logo", get(logo_image).post(logo_post))
-        .route("/company/logo/remove", post(logo_remove))
-        .route("/tokens", get(tokens_page))
-        .route("/tokens/new", get(token_new_page).post(token_new_post))
-        .route("/tokens/{id}", get(token_page))
-        .route("/tokens/{id}/revoke", post(token_revoke_post))
-        .route("/audit", get(audit_page))
-        .route("/contacts/export.vcf", get(export_vcards))
-        .route("/assets/app.css", get(css));
+    let mut r = analytics::router(purchasing::router(manufacturing::router(agenda::router(pipeline::router(desk::router(
+        sales::router(Router::new()),
+    ))))))
+    .route("/", get(home))
+    .route("/login", get(login_page).post(login_post))
+    .route("/logout", post(logout_post))
+    .route("/language", post(language_post))
+    .route("/setup", get(setup_page).post(setup_post))
+    .route("/search", get(search_page))
+    .route("/company", get(company_page).post(company_post))
+    .route("/company/logo", get(logo_image).post(logo_post))
+    .route("/company/logo/remove", post(logo_remove))
+    .route("/tokens", get(tokens_page))
+    .route("/tokens/new", get(token_new_page).post(token_new_post))
+    .route("/tokens/{id}", get(token_page))
+    .route("/tokens/{id}/revoke", post(token_revoke_post))
+    .route("/audit", get(audit_page))
+    .route("/contacts/export.vcf", get(export_vcards))
+    .route("/assets/app.css", get(css));
     r = pages::<api::Customers>(r);
     r = pages::<api::Suppliers>(r);
     r = pages::<api::Contacts>(r);

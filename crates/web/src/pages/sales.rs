@@ -1699,20 +1699,25 @@ struct ReportPage {
     sections: Vec<Section>,
 }
 
-fn xml_escape(s: &str) -> String {
+pub(super) fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A bar chart as inline SVG (no JavaScript): one bar per period, labels under the bars,
 /// the largest value on the left. Amounts only size the bars; the tables hold the figures.
 fn bar_chart(rows: &[(String, f64)], tr: &Tr) -> String {
-    let (w, h, left, bottom, top) = (760.0_f64, 240.0_f64, 70.0_f64, 36.0_f64, 12.0_f64);
+    bar_chart_of(rows, tr, &tr.t("report-by-period"), 760.0)
+}
+
+/// [`bar_chart`] with its own accessible name and width (narrower charts sit side by side).
+pub(super) fn bar_chart_of(rows: &[(String, f64)], tr: &Tr, name: &str, w: f64) -> String {
+    let (h, left, bottom, top) = (240.0_f64, 70.0_f64, 36.0_f64, 12.0_f64);
     let max = rows.iter().map(|r| r.1.abs()).fold(0.0, f64::max).max(1.0);
     let n = rows.len().max(1) as f64;
     let slot = (w - left) / n;
     let bar = (slot * 0.7).max(1.0);
     let scale = (h - top - bottom) / max;
-    let mut out = format!(r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, xml_escape(&tr.t("report-by-period")));
+    let mut out = format!(r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#, xml_escape(name));
     let base = h - bottom;
     out.push_str(&format!(r##"<line x1="{left}" y1="{base}" x2="{w}" y2="{base}" stroke="#d9dee6"/>"##));
     out.push_str(&format!(
@@ -1744,6 +1749,35 @@ fn bar_chart(rows: &[(String, f64)], tr: &Tr) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// The logistic indicators of a period as a table (the sales report and the dashboard).
+pub(super) fn logistics_section(t: &Tr, lg: &app::indicators::Logistics) -> Section {
+    let show = |v: Option<f64>, unit: &str| {
+        v.map(|x| format!("{} {unit}", format_decimal(&format!("{x:.1}"), &t.locale))).unwrap_or_else(|| "—".into())
+    };
+    let rows = [
+        ("ind-on-time", show(lg.on_time, "%")),
+        ("ind-in-full-quantity", show(lg.in_full_quantity, "%")),
+        ("ind-in-full-lines", show(lg.in_full_lines, "%")),
+        ("ind-complete-orders", show(lg.complete_orders, "%")),
+        ("ind-otif", show(lg.otif, "%")),
+        ("ind-perfect-orders", show(lg.perfect_orders, "%")),
+        ("ind-lead-time", show(lg.average_lead_time_days, &t.t("print-days"))),
+        ("ind-invoice-errors", show(lg.invoice_errors, "%")),
+        ("ind-returns", show(lg.returns, "%")),
+        ("ind-out-of-stock", show(lg.out_of_stock, "%")),
+    ]
+    .into_iter()
+    .map(|(k, v)| Row { cells: vec![t.t(k), v], href: String::new(), archived: false, total: false })
+    .collect();
+    Section {
+        title: format!("{} ({} {})", t.t("ind-title"), lg.orders, t.t("nav-orders").to_lowercase()),
+        columns: vec![t.t("ind-indicator"), t.t("ind-value")],
+        rows,
+        action: None,
+        num_from: 1,
+    }
 }
 
 fn stat_section(tr: &Tr, title: &str, first: &str, stats: &app::stats::Stats, quantity: bool, href: impl Fn(&str) -> String) -> Section {
@@ -1824,31 +1858,7 @@ async fn report_page(State(st): State<AppState>, u: PageUser, Query(q): Query<Ha
         sections.push(stat_section(t, "report-by-salesperson", "nav-salespeople", sp, false, |k| format!("/salespeople/{k}")));
     }
     if let Ok(lg) = app::indicators::logistics(&st.app, u.actor(), &params).await {
-        let show = |v: Option<f64>, unit: &str| {
-            v.map(|x| format!("{} {unit}", format_decimal(&format!("{x:.1}"), &t.locale))).unwrap_or_else(|| "—".into())
-        };
-        let rows = [
-            ("ind-on-time", show(lg.on_time, "%")),
-            ("ind-in-full-quantity", show(lg.in_full_quantity, "%")),
-            ("ind-in-full-lines", show(lg.in_full_lines, "%")),
-            ("ind-complete-orders", show(lg.complete_orders, "%")),
-            ("ind-otif", show(lg.otif, "%")),
-            ("ind-perfect-orders", show(lg.perfect_orders, "%")),
-            ("ind-lead-time", show(lg.average_lead_time_days, &t.t("print-days"))),
-            ("ind-invoice-errors", show(lg.invoice_errors, "%")),
-            ("ind-returns", show(lg.returns, "%")),
-            ("ind-out-of-stock", show(lg.out_of_stock, "%")),
-        ]
-        .into_iter()
-        .map(|(k, v)| Row { cells: vec![t.t(k), v], href: String::new(), archived: false, total: false })
-        .collect();
-        sections.push(Section {
-            title: format!("{} ({} {})", t.t("ind-title"), lg.orders, t.t("nav-orders").to_lowercase()),
-            columns: vec![t.t("ind-indicator"), t.t("ind-value")],
-            rows,
-            action: None,
-            num_from: 1,
-        });
+        sections.push(logistics_section(t, &lg));
     }
     if let Ok(r) = app::indicators::retention(&st.app, u.actor(), &params).await {
         let pct = |v: Option<f64>| v.map(|x| format!("{} %", format_decimal(&format!("{x:.1}"), &t.locale))).unwrap_or_else(|| "—".into());
