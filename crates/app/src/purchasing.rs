@@ -617,21 +617,7 @@ pub async fn transition(app: &App, actor: &Actor, kind: PurchaseKind, id: &str, 
         }
         _ => {}
     }
-    match to {
-        Status::Confirmed => {
-            row.confirmed_at = Some(now.clone());
-            row.confirmed_by = Some(actor.username.clone());
-        }
-        Status::Posted => {
-            row.posted_at = Some(now.clone());
-            row.posted_by = Some(actor.username.clone());
-        }
-        Status::Cancelled => {
-            row.cancelled_at = Some(now.clone());
-            row.cancelled_by = Some(actor.username.clone());
-        }
-        _ => {}
-    }
+    s::stamp(&mut row, to, &actor.username, &now);
     row.updated_at = now;
     rows::update_document(&mut tx, &row).await?;
     row.version += 1;

@@ -425,6 +425,18 @@ pub(crate) fn refused(key: &'static str) -> AppError {
     AppError::Refused(key)
 }
 
+/// Stamps who moved a document to `to` and when (confirmed, posted, cancelled).
+pub(crate) fn stamp(row: &mut DocumentRow, to: Status, by: &str, now: &str) {
+    let (at, who) = match to {
+        Status::Confirmed => (&mut row.confirmed_at, &mut row.confirmed_by),
+        Status::Posted => (&mut row.posted_at, &mut row.posted_by),
+        Status::Cancelled => (&mut row.cancelled_at, &mut row.cancelled_by),
+        _ => return,
+    };
+    *at = Some(now.to_string());
+    *who = Some(by.to_string());
+}
+
 pub(crate) async fn commit(tx: store::Tx) -> AppResult<()> {
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(())
@@ -1068,21 +1080,7 @@ pub async fn transition(app: &App, actor: &Actor, kind: DocKind, id: &str, t: Tr
         (DocKind::Quote, Status::Sent | Status::Accepted) => take_number(&mut tx, &mut row).await?,
         _ => {}
     }
-    match to {
-        Status::Confirmed => {
-            row.confirmed_at = Some(now.clone());
-            row.confirmed_by = Some(actor.username.clone());
-        }
-        Status::Posted => {
-            row.posted_at = Some(now.clone());
-            row.posted_by = Some(actor.username.clone());
-        }
-        Status::Cancelled => {
-            row.cancelled_at = Some(now.clone());
-            row.cancelled_by = Some(actor.username.clone());
-        }
-        _ => {}
-    }
+    stamp(&mut row, to, &actor.username, &now);
     row.updated_at = now;
     rows::update_document(&mut tx, &row).await?;
     crate::crm::after_invoicing(&mut tx, &row).await?;

@@ -328,8 +328,8 @@ pub async fn email_purchase_order(st: &AppState, actor: &Actor, locale: &str, id
     }
     let t = T { catalog: &st.i18n, locale };
     let company = m::company(&st.app, actor).await?;
-    let (name, pdf) = purchase_pdf(st, actor, locale, PurchaseKind::PurchaseOrder, id).await?;
     let d = p::get(&st.app, actor, PurchaseKind::PurchaseOrder, id).await?;
+    let (name, pdf) = purchase_pdf_of(st, actor, locale, &d).await?;
     let title = format!("{} {}", t.t("kind-purchase_order"), d.number.clone().unwrap_or_default());
     let subject = format!("{title} — {}", company.trade_name.clone().unwrap_or(company.legal_name.clone()));
     let text = format!("{} {title}.\n\n{}\n{}\n", t.t("mail-intro-purchase-order"), t.t("mail-regards"), company.legal_name);
@@ -340,6 +340,12 @@ pub async fn email_purchase_order(st: &AppState, actor: &Actor, locale: &str, id
 /// A purchase order or a reception note as PDF, addressed to the supplier.
 pub async fn purchase_pdf(st: &AppState, actor: &Actor, locale: &str, kind: PurchaseKind, id: &str) -> AppResult<(String, Vec<u8>)> {
     let d = p::get(&st.app, actor, kind, id).await?;
+    purchase_pdf_of(st, actor, locale, &d).await
+}
+
+/// The PDF of a purchasing document already read.
+async fn purchase_pdf_of(st: &AppState, actor: &Actor, locale: &str, d: &p::PurchaseDocument) -> AppResult<(String, Vec<u8>)> {
+    let kind = PurchaseKind::from_code(&d.kind).unwrap_or(PurchaseKind::PurchaseOrder);
     let t = T { catalog: &st.i18n, locale };
     let company = m::company(&st.app, actor).await?;
     let party = m::get_party(&st.app, actor, PartyRole::Supplier, &d.supplier_id).await.ok();
