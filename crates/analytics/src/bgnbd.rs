@@ -31,7 +31,7 @@ pub struct BgNbdParams {
 }
 
 /// Check one customer's (x, t_x, T): finite, 0 ≤ t_x ≤ T.
-fn check_customer(t_x: f64, big_t: f64) -> Result<()> {
+pub(crate) fn check_customer(t_x: f64, big_t: f64) -> Result<()> {
     if !(t_x.is_finite() && big_t.is_finite()) || t_x < 0.0 || big_t < t_x {
         return Err(AnalyticsError::InvalidInput(format!("recency t_x = {t_x} and age T = {big_t} must be finite with 0 <= t_x <= T")));
     }
@@ -123,16 +123,28 @@ impl BgNbdParams {
         if t == 0.0 {
             return Ok(0.0);
         }
-        let Self { r, alpha, a, b } = *self;
         self.check_a_not_one()?;
+        let numerator = self.conditional_expected_purchases_numerator(t, x, big_t)?;
+        finite(numerator * self.conditional_expected_purchases_factor(x, t_x, big_t), "conditional expected purchases")
+    }
+
+    /// The part of [`Self::conditional_expected_purchases`] that does not depend on t_x:
+    /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(…)], for validated parameters,
+    /// t > 0 and a ≠ 1. Customers with the same (x, T) share it (the scoring caches it).
+    pub(crate) fn conditional_expected_purchases_numerator(&self, t: f64, x: u32, big_t: f64) -> Result<f64> {
+        let Self { r, alpha, a, b } = *self;
         let xf = f64::from(x);
         let c = a + b + xf - 1.0;
         let z = t / (alpha + big_t + t);
         let ln_1mz = (alpha + big_t).ln() - (alpha + big_t + t).ln();
         let ln_power_hyp = ln_power_times_hyp(r + xf, b + xf, c, z, ln_1mz)?;
-        let numerator = c / (a - 1.0) * -ln_power_hyp.exp_m1();
+        Ok(c / (a - 1.0) * -ln_power_hyp.exp_m1())
+    }
+
+    /// The other factor: 1 / (1 + \[x>0\] a/(b+x−1) ((α+T)/(α+t_x))^(r+x)), in log space.
+    pub(crate) fn conditional_expected_purchases_factor(&self, x: u32, t_x: f64, big_t: f64) -> f64 {
         let ln_den = if x > 0 { log_add_exp(0.0, self.log_odds_dead(x, t_x, big_t)) } else { 0.0 };
-        finite(numerator * (-ln_den).exp(), "conditional expected purchases")
+        (-ln_den).exp()
     }
 
     /// E[X(t)]: expected number of repeat purchases in (0, t] of a customer picked at
