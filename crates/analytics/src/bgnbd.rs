@@ -8,12 +8,14 @@
 //! All formulas match the Python package `lifetimes` 0.11.3 (`BetaGeoFitter`), and the
 //! log-likelihood is the full one (no constant dropped), in the data's own time unit.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::error::{finite, positive_param, AnalyticsError, Result};
-use crate::optim::{self, NelderMeadOptions};
+use crate::optim::{self, BfgsOptions, NelderMeadOptions};
 use crate::rfm::CustomerSummary;
-use crate::special::{hyp2f1_growth_terms, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, logistic};
+use crate::special::{digamma, hyp2f1_growth_terms, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, logistic};
 
 /// BG/NBD parameters (all finite and > 0).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -29,7 +31,7 @@ pub struct BgNbdParams {
 }
 
 /// Check one customer's (x, t_x, T): finite, 0 ≤ t_x ≤ T.
-fn check_customer(t_x: f64, big_t: f64) -> Result<()> {
+pub(crate) fn check_customer(t_x: f64, big_t: f64) -> Result<()> {
     if !(t_x.is_finite() && big_t.is_finite()) || t_x < 0.0 || big_t < t_x {
         return Err(AnalyticsError::InvalidInput(format!("recency t_x = {t_x} and age T = {big_t} must be finite with 0 <= t_x <= T")));
     }
@@ -121,16 +123,28 @@ impl BgNbdParams {
         if t == 0.0 {
             return Ok(0.0);
         }
-        let Self { r, alpha, a, b } = *self;
         self.check_a_not_one()?;
+        let numerator = self.conditional_expected_purchases_numerator(t, x, big_t)?;
+        finite(numerator * self.conditional_expected_purchases_factor(x, t_x, big_t), "conditional expected purchases")
+    }
+
+    /// The part of [`Self::conditional_expected_purchases`] that does not depend on t_x:
+    /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(…)], for validated parameters,
+    /// t > 0 and a ≠ 1. Customers with the same (x, T) share it (the scoring caches it).
+    pub(crate) fn conditional_expected_purchases_numerator(&self, t: f64, x: u32, big_t: f64) -> Result<f64> {
+        let Self { r, alpha, a, b } = *self;
         let xf = f64::from(x);
         let c = a + b + xf - 1.0;
         let z = t / (alpha + big_t + t);
         let ln_1mz = (alpha + big_t).ln() - (alpha + big_t + t).ln();
         let ln_power_hyp = ln_power_times_hyp(r + xf, b + xf, c, z, ln_1mz)?;
-        let numerator = c / (a - 1.0) * -ln_power_hyp.exp_m1();
+        Ok(c / (a - 1.0) * -ln_power_hyp.exp_m1())
+    }
+
+    /// The other factor: 1 / (1 + \[x>0\] a/(b+x−1) ((α+T)/(α+t_x))^(r+x)), in log space.
+    pub(crate) fn conditional_expected_purchases_factor(&self, x: u32, t_x: f64, big_t: f64) -> f64 {
         let ln_den = if x > 0 { log_add_exp(0.0, self.log_odds_dead(x, t_x, big_t)) } else { 0.0 };
-        finite(numerator * (-ln_den).exp(), "conditional expected purchases")
+        (-ln_den).exp()
     }
 
     /// E[X(t)]: expected number of repeat purchases in (0, t] of a customer picked at
@@ -236,20 +250,62 @@ pub struct BgNbdFit {
     /// Number of customers fitted.
     #[serde(skip)]
     pub n_customers: usize,
-    /// Nelder–Mead iterations over all restarts.
+    /// Optimiser iterations: BFGS, plus Nelder–Mead's over all restarts if it was needed.
     #[serde(skip)]
     pub iterations: usize,
-    /// Nelder–Mead restarts.
+    /// Nelder–Mead restarts (0 when BFGS converged on its own).
     #[serde(skip)]
     pub restarts: usize,
 }
 
-/// Customers grouped by identical (x, t_x, T), with the x-only terms indexed by `xi`.
+/// One group of customers with identical (x, t_x, T): indices into the distinct x, t_x
+/// and T values of [`Prepared`], and how many customers share them.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    xi: u32,
+    ti: u32,
+    big_ti: u32,
+    count: f64,
+}
+
+/// Customers grouped by identical (x, t_x, T) — exactly, bit for bit, so the likelihood
+/// is the same sum as over the customers, only with multiplicities — with the distinct
+/// x, t_x and T values listed once, so that ln Γ(r+x), ln B(a, b+x), ln(α+t_x) and
+/// ln(α+T) are computed once per distinct value and evaluation rather than per customer.
+/// Customers with x = 0 (t_x = 0) only need T and are kept apart: no log-sum-exp.
 struct Prepared {
-    /// distinct x values
+    /// distinct x values, ascending
     xs: Vec<f64>,
-    /// (index into xs, t_x, T, count)
-    groups: Vec<(usize, f64, f64, f64)>,
+    /// customers per distinct x
+    x_counts: Vec<f64>,
+    /// distinct t_x values
+    txs: Vec<f64>,
+    /// distinct T values
+    bigts: Vec<f64>,
+    /// groups with x > 0
+    groups: Vec<Group>,
+    /// (index into bigts, count) of the customers with x = 0
+    zeros: Vec<(u32, f64)>,
+}
+
+/// Workspace of [`Prepared::eval`], reused between evaluations.
+#[derive(Default)]
+struct Scratch {
+    common: Vec<f64>,
+    drop: Vec<f64>,
+    ln_tx: Vec<f64>,
+    inv_tx: Vec<f64>,
+    ln_bigt: Vec<f64>,
+    inv_bigt: Vec<f64>,
+    dropped_weight: Vec<f64>,
+}
+
+/// Partial sums over groups: Σ c·ℓ, ∂/∂r and ∂/∂α of the group-dependent part, and per
+/// distinct x the Σ c·w_d (weight of the "dropped" term), from which ∂/∂a and ∂/∂b follow.
+struct Partial {
+    ll: f64,
+    d_r: f64,
+    d_alpha: f64,
 }
 
 impl Prepared {
@@ -257,63 +313,168 @@ impl Prepared {
         let mut keyed: Vec<(u32, u64, u64)> = customers.iter().map(|c| (c.frequency, c.recency.to_bits(), c.t.to_bits())).collect();
         keyed.sort_unstable();
         let mut xs: Vec<f64> = Vec::new();
-        let mut groups: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut x_counts: Vec<f64> = Vec::new();
+        let mut txs: Vec<f64> = Vec::new();
+        let mut bigts: Vec<f64> = Vec::new();
+        let mut tx_index: HashMap<u64, u32> = HashMap::new();
+        let mut bigt_index: HashMap<u64, u32> = HashMap::new();
+        let index_of = |map: &mut HashMap<u64, u32>, values: &mut Vec<f64>, bits: u64| -> u32 {
+            *map.entry(bits).or_insert_with(|| {
+                values.push(f64::from_bits(bits));
+                u32::try_from(values.len() - 1).unwrap_or(u32::MAX)
+            })
+        };
+        let mut groups: Vec<Group> = Vec::new();
+        let mut zeros: Vec<(u32, f64)> = Vec::new();
         let mut last: Option<(u32, u64, u64)> = None;
         for k in keyed {
+            if xs.last() != Some(&f64::from(k.0)) {
+                xs.push(f64::from(k.0));
+                x_counts.push(0.0);
+            }
+            if let Some(c) = x_counts.last_mut() {
+                *c += 1.0;
+            }
             if last == Some(k) {
-                if let Some(g) = groups.last_mut() {
-                    g.3 += 1.0;
+                if k.0 == 0 {
+                    if let Some(z) = zeros.last_mut() {
+                        z.1 += 1.0;
+                    }
+                } else if let Some(g) = groups.last_mut() {
+                    g.count += 1.0;
                 }
                 continue;
             }
-            let xf = f64::from(k.0);
-            if xs.last() != Some(&xf) {
-                xs.push(xf);
-            }
-            groups.push((xs.len() - 1, f64::from_bits(k.1), f64::from_bits(k.2), 1.0));
             last = Some(k);
+            let big_ti = index_of(&mut bigt_index, &mut bigts, k.2);
+            if k.0 == 0 {
+                zeros.push((big_ti, 1.0));
+            } else {
+                let ti = index_of(&mut tx_index, &mut txs, k.1);
+                let xi = u32::try_from(xs.len() - 1).unwrap_or(u32::MAX);
+                groups.push(Group { xi, ti, big_ti, count: 1.0 });
+            }
         }
-        Self { xs, groups }
+        Self { xs, x_counts, txs, bigts, groups, zeros }
     }
 
-    /// Total log-likelihood (same formula as `individual_log_likelihood`, with the
-    /// x-only terms computed once per distinct x). NaN/inf for invalid parameters.
-    fn log_likelihood(&self, p: &BgNbdParams, common: &mut Vec<f64>, drop: &mut Vec<f64>) -> f64 {
+    /// Number of distinct (x, t_x, T).
+    #[cfg(test)]
+    fn n_groups(&self) -> usize {
+        self.groups.len() + self.zeros.len()
+    }
+
+    /// Sum over `groups` of c · ln[e^survive + e^dropped] and its r and α derivatives;
+    /// adds Σ c·w_dropped per distinct x into `dropped_weight`.
+    fn partial(&self, groups: &[Group], r: f64, s: &Scratch, dropped_weight: &mut [f64]) -> Partial {
+        let (mut ll, mut d_r, mut d_alpha) = (0.0, 0.0, 0.0);
+        for g in groups {
+            let (xi, ti, bi) = (g.xi as usize, g.ti as usize, g.big_ti as usize);
+            let rx = r + self.xs[xi];
+            let (l_big, l_t) = (s.ln_bigt[bi], s.ln_tx[ti]);
+            let survive = -rx * l_big;
+            let dropped = s.drop[xi] - rx * l_t;
+            // log-sum-exp with the weights of both terms
+            let (l, w_drop) = if survive >= dropped {
+                let e = (dropped - survive).exp();
+                (survive + e.ln_1p(), e / (1.0 + e))
+            } else {
+                let e = (survive - dropped).exp();
+                (dropped + e.ln_1p(), 1.0 / (1.0 + e))
+            };
+            let w_survive = 1.0 - w_drop;
+            ll += g.count * l;
+            d_r -= g.count * (w_survive * l_big + w_drop * l_t);
+            d_alpha -= g.count * rx * (w_survive * s.inv_bigt[bi] + w_drop * s.inv_tx[ti]);
+            dropped_weight[xi] += g.count * w_drop;
+        }
+        Partial { ll, d_r, d_alpha }
+    }
+
+    /// Total log-likelihood (the sum of `individual_log_likelihood` over the customers)
+    /// and, if `grad` is given, its gradient with respect to (r, α, a, b):
+    ///
+    /// with ℓ = common(x) + ln[e^S + e^D], S = −(r+x) ln(α+T), D = ln a − ln(b+x−1) −
+    /// (r+x) ln(α+t_x), and w_S, w_D = e^S, e^D / (e^S + e^D):
+    /// * ∂ℓ/∂r = ψ(r+x) − ψ(r) + ln α − w_S ln(α+T) − w_D ln(α+t_x)
+    /// * ∂ℓ/∂α = r/α − (r+x) (w_S/(α+T) + w_D/(α+t_x))
+    /// * ∂ℓ/∂a = ψ(a+b) − ψ(a+b+x) + w_D/a
+    /// * ∂ℓ/∂b = ψ(b+x) − ψ(a+b+x) − ψ(b) + ψ(a+b) − w_D/(b+x−1)
+    ///
+    /// NaN for invalid parameters.
+    fn eval(&self, p: &BgNbdParams, s: &mut Scratch, grad: Option<&mut [f64; 4]>) -> f64 {
         let BgNbdParams { r, alpha, a, b } = *p;
         if p.validate().is_err() {
             return f64::NAN;
         }
         let base = -ln_gamma(r) + r * alpha.ln() - ln_beta(a, b);
-        common.clear();
-        drop.clear();
+        s.common.clear();
+        s.drop.clear();
         for &x in &self.xs {
-            common.push(base + ln_gamma(r + x) + ln_beta(a, b + x));
-            drop.push(if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { f64::NEG_INFINITY });
+            s.common.push(base + ln_gamma(r + x) + ln_beta(a, b + x));
+            s.drop.push(if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { f64::NEG_INFINITY });
         }
-        let mut total = 0.0;
-        for &(xi, t_x, big_t, count) in &self.groups {
-            let rx = r + self.xs[xi];
-            let survive = -rx * (alpha + big_t).ln();
-            let dropped = if drop[xi] == f64::NEG_INFINITY { f64::NEG_INFINITY } else { drop[xi] - rx * (alpha + t_x).ln() };
-            total += count * (common[xi] + log_add_exp(survive, dropped));
+        let logs = |values: &[f64], ln: &mut Vec<f64>, inv: &mut Vec<f64>| {
+            ln.clear();
+            inv.clear();
+            for &t in values {
+                ln.push((alpha + t).ln());
+                inv.push(1.0 / (alpha + t));
+            }
+        };
+        logs(&self.txs, &mut s.ln_tx, &mut s.inv_tx);
+        logs(&self.bigts, &mut s.ln_bigt, &mut s.inv_bigt);
+        let mut dropped_weight = std::mem::take(&mut s.dropped_weight);
+        dropped_weight.clear();
+        dropped_weight.resize(self.xs.len(), 0.0);
+        let part = self.partial(&self.groups, r, s, &mut dropped_weight);
+        // x = 0: ℓ = common(0) − r ln(α+T), w_S = 1
+        let (mut zero_ll, mut zero_dr, mut zero_da) = (0.0, 0.0, 0.0);
+        for &(bi, count) in &self.zeros {
+            let bi = bi as usize;
+            zero_ll -= count * r * s.ln_bigt[bi];
+            zero_dr -= count * s.ln_bigt[bi];
+            zero_da -= count * r * s.inv_bigt[bi];
         }
+        let mut total = part.ll + zero_ll;
+        for (common, n) in s.common.iter().zip(&self.x_counts) {
+            total += n * common;
+        }
+        if let Some(g) = grad {
+            let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
+            let (mut d_r, mut d_alpha, mut d_a, mut d_b) = (part.d_r + zero_dr, part.d_alpha + zero_da, 0.0, 0.0);
+            for ((&x, &n), &w) in self.xs.iter().zip(&self.x_counts).zip(&dropped_weight) {
+                let psi_abx = digamma(a + b + x);
+                d_r += n * (digamma(r + x) - psi_r + alpha.ln());
+                d_alpha += n * r / alpha;
+                d_a += n * (psi_ab - psi_abx) + w / a;
+                d_b += n * (digamma(b + x) - psi_abx - psi_b + psi_ab);
+                if x > 0.0 {
+                    d_b -= w / (b + x - 1.0);
+                }
+            }
+            *g = [d_r, d_alpha, d_a, d_b];
+        }
+        s.dropped_weight = dropped_weight;
         total
     }
 }
 
-/// Nelder–Mead settings used by [`fit`]: tight, since the likelihood is flat along (a, b).
+/// Nelder–Mead settings of [`fit_with_options`] (and of the fallback of [`fit`]): tight,
+/// since the likelihood is flat along (a, b); the relative part of the rule keeps it
+/// usable on large data.
 pub fn default_fit_options() -> NelderMeadOptions {
-    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
+    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, f_rel_tol: 1e-14, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
 }
 
-/// Fit the BG/NBD model by maximum likelihood (Nelder–Mead on the log-parameters, with
-/// restarts; see [`crate::optim`]), starting from r = a = b = 1, α = mean T.
-pub fn fit(customers: &[CustomerSummary]) -> Result<BgNbdFit> {
-    fit_with_options(customers, &default_fit_options())
+/// BFGS settings of [`fit`]: log-parameters to 1e-8 relative, gradient to 1e-9 of the
+/// log-likelihood; a log-parameter beyond ±30 is a parameter running off to 0 or ∞.
+pub fn default_bfgs_options() -> BfgsOptions {
+    BfgsOptions { x_tol: 1e-8, g_tol: 1e-9, max_iterations: 500, max_step: 2.0, max_abs_x: 30.0, stall_x_tol: 1e-5 }
 }
 
-/// [`fit`] with explicit optimiser settings.
-pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<BgNbdFit> {
+/// Checks common to both fitting methods; the grouped data and the starting point.
+fn prepare_fit(customers: &[CustomerSummary]) -> Result<(Prepared, [f64; 4])> {
     if customers.len() < MIN_CUSTOMERS {
         return Err(AnalyticsError::TooFewCustomers { model: "BG/NBD", need: MIN_CUSTOMERS, what: "", got: customers.len() });
     }
@@ -325,37 +486,77 @@ pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions)
     }
     let data = Prepared::new(customers);
     let mean_t = customers.iter().map(|c| c.t).sum::<f64>() / customers.len() as f64;
-    let x0 = [0.0, mean_t.max(1e-3).ln(), 0.0, 0.0];
-    let (mut common, mut drop) = (Vec::new(), Vec::new());
-    let from_log = |th: &[f64]| BgNbdParams { r: th[0].exp(), alpha: th[1].exp(), a: th[2].exp(), b: th[3].exp() };
-    let res = optim::minimize(|th| -data.log_likelihood(&from_log(th), &mut common, &mut drop), &x0, opts)?;
-    let params = from_log(&res.x);
-    let log_likelihood = -res.f;
-    // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer
-    let at_boundary = res.x.iter().any(|t| t.abs() > 25.0);
-    if !res.converged || at_boundary || params.validate().is_err() {
+    Ok((data, [0.0, mean_t.max(1e-3).ln(), 0.0, 0.0]))
+}
+
+fn from_log(th: &[f64]) -> BgNbdParams {
+    BgNbdParams { r: th[0].exp(), alpha: th[1].exp(), a: th[2].exp(), b: th[3].exp() }
+}
+
+/// Fit the BG/NBD model by maximum likelihood: BFGS on the log-parameters with the
+/// closed-form gradient (see [`crate::optim`] for why), starting from r = a = b = 1,
+/// α = mean T; if BFGS stalls short of its convergence rule, Nelder–Mead
+/// ([`default_fit_options`]) continues from the best point. A fit that does not converge,
+/// or whose parameters run off to 0 or ∞, is an [`AnalyticsError::NotConverged`] naming
+/// the best point.
+pub fn fit(customers: &[CustomerSummary]) -> Result<BgNbdFit> {
+    let (data, x0) = prepare_fit(customers)?;
+    let mut scratch = Scratch::default();
+    let mut grad = [0.0; 4];
+    let res = optim::minimize_bfgs(
+        |th, g| {
+            let p = from_log(th);
+            let ll = data.eval(&p, &mut scratch, Some(&mut grad));
+            // minimise −ℓ; chain rule to log-parameters: ∂/∂ln θ = θ ∂/∂θ
+            for (gi, (d, v)) in g.iter_mut().zip(grad.iter().zip([p.r, p.alpha, p.a, p.b])) {
+                *gi = -d * v;
+            }
+            -ll
+        },
+        &x0,
+        &default_bfgs_options(),
+    )?;
+    let ran_off = res.x.iter().any(|t| t.abs() > 25.0);
+    if res.converged || ran_off {
+        return finish(customers.len(), &res.x, -res.f, res.converged, res.iterations, 0);
+    }
+    let nm = optim::minimize(|th| -data.eval(&from_log(th), &mut scratch, None), &res.x, &default_fit_options())?;
+    finish(customers.len(), &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts)
+}
+
+/// [`fit`] by Nelder–Mead alone, with explicit settings (the method used before BFGS;
+/// kept as a reference and for comparisons).
+pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<BgNbdFit> {
+    let (data, x0) = prepare_fit(customers)?;
+    let mut scratch = Scratch::default();
+    let res = optim::minimize(|th| -data.eval(&from_log(th), &mut scratch, None), &x0, opts)?;
+    finish(customers.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts)
+}
+
+fn finish(n_customers: usize, th: &[f64], log_likelihood: f64, converged: bool, iterations: usize, restarts: usize) -> Result<BgNbdFit> {
+    let params = from_log(th);
+    // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer. The
+    // likelihood flattens out there (e.g. a, b → ∞: nobody drops out), so a gradient-based
+    // search can stop far out: the shapes r, a, b, which have no unit, are taken as
+    // running off beyond e^±12.5 (≈ 2.7·10⁵); α is in time units, so only e^±25.
+    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || [th[0], th[2], th[3]].iter().any(|t| t.abs() > 12.5);
+    if !converged || at_boundary || params.validate().is_err() {
         // hint when some parameter is already beyond 1e±5.5 or so
-        let why = if res.x.iter().any(|t| t.abs() > 12.5) {
+        let why = if th.iter().any(|t| t.abs() > 12.5) {
             "; a parameter is running off to 0 or infinity: the data do not identify the model"
         } else {
             ""
         };
         return Err(AnalyticsError::NotConverged {
             model: "BG/NBD",
-            iterations: res.iterations,
+            iterations,
             detail: format!(
                 "best r={:.6}, alpha={:.6}, a={:.6}, b={:.6}, log-likelihood={:.6}{why}",
                 params.r, params.alpha, params.a, params.b, log_likelihood
             ),
         });
     }
-    Ok(BgNbdFit {
-        params,
-        log_likelihood: finite(log_likelihood, "BG/NBD log-likelihood")?,
-        n_customers: customers.len(),
-        iterations: res.iterations,
-        restarts: res.restarts,
-    })
+    Ok(BgNbdFit { params, log_likelihood: finite(log_likelihood, "BG/NBD log-likelihood")?, n_customers, iterations, restarts })
 }
 
 #[cfg(test)]
@@ -401,8 +602,56 @@ mod tests {
         ];
         let p = paper();
         let plain = p.log_likelihood(&cs).unwrap();
-        let fast = Prepared::new(&cs).log_likelihood(&p, &mut Vec::new(), &mut Vec::new());
+        let fast = Prepared::new(&cs).eval(&p, &mut Scratch::default(), None);
         assert!((plain - fast).abs() < 1e-10, "{plain} vs {fast}");
+    }
+
+    /// A small synthetic population with every kind of customer (x = 0, repeat
+    /// customers, shared (x, t_x, T) triples).
+    fn population() -> Vec<CustomerSummary> {
+        let mut cs = Vec::new();
+        let mut k = 0u32;
+        for i in 0..300u32 {
+            let big_t = 20.0 + f64::from(i % 17) / 7.0;
+            let x = [0, 0, 1, 2, 0, 3, 1, 7, 0, 12][(i % 10) as usize];
+            let t_x = if x == 0 { 0.0 } else { big_t * f64::from((i * 7919) % 100) / 100.0 };
+            k += 1;
+            cs.push(cust(&k.to_string(), x, t_x, big_t));
+        }
+        cs
+    }
+
+    #[test]
+    fn grouped_likelihood_equals_the_plain_sum() {
+        let cs = population();
+        let data = Prepared::new(&cs);
+        assert!(data.n_groups() < cs.len(), "{} groups", data.n_groups());
+        for p in [paper(), BgNbdParams::new(1.7, 0.3, 4.0, 0.2).unwrap()] {
+            let plain = p.log_likelihood(&cs).unwrap();
+            let grouped = data.eval(&p, &mut Scratch::default(), None);
+            assert!((plain - grouped).abs() < 1e-10 * plain.abs(), "{plain} vs {grouped}");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let cs = population();
+        let data = Prepared::new(&cs);
+        let mut s = Scratch::default();
+        for p in [paper(), BgNbdParams::new(1.7, 0.3, 4.0, 0.2).unwrap()] {
+            let mut g = [0.0; 4];
+            data.eval(&p, &mut s, Some(&mut g));
+            let v = [p.r, p.alpha, p.a, p.b];
+            for i in 0..4 {
+                let h = 1e-6 * v[i];
+                let (mut up, mut down) = (v, v);
+                up[i] += h;
+                down[i] -= h;
+                let at = |w: [f64; 4]| data.eval(&BgNbdParams { r: w[0], alpha: w[1], a: w[2], b: w[3] }, &mut Scratch::default(), None);
+                let fd = (at(up) - at(down)) / (2.0 * h);
+                assert!((g[i] - fd).abs() <= 1e-6 * fd.abs().max(1.0), "parameter {i}: {} vs {fd}", g[i]);
+            }
+        }
     }
 
     #[test]

@@ -8,9 +8,9 @@
 use serde::Serialize;
 
 use crate::error::{finite, positive_param, AnalyticsError, Result};
-use crate::optim::{self, NelderMeadOptions};
+use crate::optim::{self, BfgsOptions, NelderMeadOptions};
 use crate::rfm::CustomerSummary;
-use crate::special::ln_gamma;
+use crate::special::{digamma, ln_gamma};
 
 /// Gamma-Gamma parameters (all finite and > 0).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -118,29 +118,104 @@ pub struct GammaGammaFit {
     /// Number of customers fitted (x > 0 and m̄ > 0).
     #[serde(skip)]
     pub n_customers: usize,
-    /// Nelder–Mead iterations over all restarts.
+    /// Optimiser iterations: BFGS, plus Nelder–Mead's over all restarts if it was needed.
     #[serde(skip)]
     pub iterations: usize,
-    /// Nelder–Mead restarts.
+    /// Nelder–Mead restarts (0 when BFGS converged on its own).
     #[serde(skip)]
     pub restarts: usize,
 }
 
-/// Nelder–Mead settings used by [`fit`].
+/// Nelder–Mead settings of [`fit_with_options`] (and of the fallback of [`fit`]).
 pub fn default_fit_options() -> NelderMeadOptions {
-    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
+    NelderMeadOptions { initial_step: 0.5, f_tol: 1e-10, f_rel_tol: 1e-14, x_tol: 1e-7, max_iterations: 5_000, max_restarts: 5 }
 }
 
-/// Fit the Gamma-Gamma model by maximum likelihood on the customers with x > 0 and a
-/// positive mean spend (customers whose repeat purchases all had amount 0 have no
-/// density and are left out), with the shared Nelder–Mead on log-parameters, starting
-/// from p = 1, q = 2, v = mean m̄.
-pub fn fit(customers: &[CustomerSummary]) -> Result<GammaGammaFit> {
-    fit_with_options(customers, &default_fit_options())
+/// BFGS settings of [`fit`]: log-parameters to 1e-8 relative, gradient to 1e-9 of the
+/// log-likelihood; a log-parameter beyond ±30 is a parameter running off to 0 or ∞.
+pub fn default_bfgs_options() -> BfgsOptions {
+    BfgsOptions { x_tol: 1e-8, g_tol: 1e-9, max_iterations: 500, max_step: 2.0, max_abs_x: 30.0, stall_x_tol: 1e-5 }
 }
 
-/// [`fit`] with explicit optimiser settings.
-pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<GammaGammaFit> {
+/// The usable customers as (x, m̄), with the parameter-free sums precomputed: the
+/// likelihood is Σ_x n_x [lnΓ(px+q) − lnΓ(px)] + N (q ln v − lnΓ(q)) + p Σ x ln(x m̄)
+/// − Σ ln m̄ − Σ (px+q) ln(x m̄ + v); only the last sum needs a pass over the customers.
+struct Prepared {
+    /// distinct x, ascending, and the number of customers with each
+    xs: Vec<f64>,
+    x_counts: Vec<f64>,
+    /// per customer: (x, x m̄)
+    rows: Vec<(f64, f64)>,
+    /// Σ x ln(x m̄)
+    sum_x_ln_xm: f64,
+    /// Σ ln m̄
+    sum_ln_m: f64,
+}
+
+impl Prepared {
+    fn new(rows: &[(f64, f64)]) -> Self {
+        let mut xs: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        xs.sort_by(f64::total_cmp);
+        let mut x_counts: Vec<f64> = Vec::new();
+        let mut distinct: Vec<f64> = Vec::new();
+        for x in xs {
+            if distinct.last() == Some(&x) {
+                if let Some(c) = x_counts.last_mut() {
+                    *c += 1.0;
+                }
+            } else {
+                distinct.push(x);
+                x_counts.push(1.0);
+            }
+        }
+        Self {
+            xs: distinct,
+            x_counts,
+            rows: rows.iter().map(|&(x, m)| (x, x * m)).collect(),
+            sum_x_ln_xm: rows.iter().map(|&(x, m)| x * (x * m).ln()).sum(),
+            sum_ln_m: rows.iter().map(|&(_, m)| m.ln()).sum(),
+        }
+    }
+
+    /// Log-likelihood and, if asked, its gradient in (p, q, v):
+    /// * ∂/∂p = Σ x [ψ(px+q) − ψ(px) + ln(x m̄) − ln(x m̄ + v)]
+    /// * ∂/∂q = Σ [ψ(px+q) − ψ(q) + ln v − ln(x m̄ + v)]
+    /// * ∂/∂v = Σ [q/v − (px+q)/(x m̄ + v)]
+    ///
+    /// NaN for invalid parameters.
+    fn eval(&self, p: f64, q: f64, v: f64, grad: Option<&mut [f64; 3]>) -> f64 {
+        if (GammaGammaParams { p, q, v }).validate().is_err() {
+            return f64::NAN;
+        }
+        let n = self.rows.len() as f64;
+        let (mut sum_wl, mut sum_xl, mut sum_l, mut sum_w_over) = (0.0, 0.0, 0.0, 0.0);
+        for &(x, xm) in &self.rows {
+            let w = p * x + q;
+            let l = (xm + v).ln();
+            sum_wl += w * l;
+            sum_xl += x * l;
+            sum_l += l;
+            sum_w_over += w / (xm + v);
+        }
+        let mut total = n * (q * v.ln() - ln_gamma(q)) + p * self.sum_x_ln_xm - self.sum_ln_m - sum_wl;
+        for (&x, &c) in self.xs.iter().zip(&self.x_counts) {
+            total += c * (ln_gamma(p * x + q) - ln_gamma(p * x));
+        }
+        if let Some(g) = grad {
+            let (mut d_p, mut d_q) = (self.sum_x_ln_xm - sum_xl, n * (v.ln() - digamma(q)) - sum_l);
+            for (&x, &c) in self.xs.iter().zip(&self.x_counts) {
+                let psi = digamma(p * x + q);
+                d_p += c * x * (psi - digamma(p * x));
+                d_q += c * psi;
+            }
+            *g = [d_p, d_q, n * q / v - sum_w_over];
+        }
+        total
+    }
+}
+
+/// Checks and data common to both fitting methods, and the starting point.
+fn prepare_fit(customers: &[CustomerSummary]) -> Result<(Prepared, [f64; 3])> {
     let rows: Vec<(f64, f64)> = customers.iter().filter(|c| usable(c)).map(|c| (f64::from(c.frequency), c.monetary_value)).collect();
     if rows.len() < MIN_CUSTOMERS {
         return Err(AnalyticsError::TooFewCustomers {
@@ -150,61 +225,75 @@ pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions)
             got: rows.len(),
         });
     }
-    // x-only terms once per distinct x; per row: index, x, ln x, ln m, m
-    let mut xs: Vec<f64> = rows.iter().map(|r| r.0).collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
-    let data: Vec<(usize, f64, f64, f64, f64)> = rows
-        .iter()
-        .map(|&(x, m)| {
-            let xi = xs.partition_point(|&v| v < x);
-            (xi, x, x.ln(), m.ln(), m)
-        })
-        .collect();
-    let mut per_x = vec![0.0; xs.len()];
-    let mut neg_ll = |th: &[f64]| -> f64 {
-        let (p, q, v) = (th[0].exp(), th[1].exp(), th[2].exp());
-        if !(p > 0.0 && q > 0.0 && v > 0.0 && p.is_finite() && q.is_finite() && v.is_finite()) {
-            return f64::NAN;
-        }
-        for (slot, &x) in per_x.iter_mut().zip(&xs) {
-            *slot = ln_gamma(p * x + q) - ln_gamma(p * x);
-        }
-        let base = -ln_gamma(q) + q * v.ln();
-        let mut total = 0.0;
-        for &(xi, x, ln_x, ln_m, m) in &data {
-            let px = p * x;
-            total += per_x[xi] + base + (px - 1.0) * ln_m + px * ln_x - (px + q) * (x * m + v).ln();
-        }
-        -total
-    };
     let mean_m = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
-    let x0 = [0.0, 2.0_f64.ln(), mean_m.ln()];
-    let res = optim::minimize(&mut neg_ll, &x0, opts)?;
-    let params = GammaGammaParams { p: res.x[0].exp(), q: res.x[1].exp(), v: res.x[2].exp() };
-    let log_likelihood = -res.f;
-    // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer
-    let at_boundary = res.x.iter().any(|t| t.abs() > 25.0);
-    if !res.converged || at_boundary || params.validate().is_err() {
+    Ok((Prepared::new(&rows), [0.0, 2.0_f64.ln(), mean_m.ln()]))
+}
+
+/// Fit the Gamma-Gamma model by maximum likelihood on the customers with x > 0 and a
+/// positive mean spend (customers whose repeat purchases all had amount 0 have no
+/// density and are left out): BFGS on the log-parameters with the closed-form gradient
+/// (see [`crate::optim`]), from p = 1, q = 2, v = mean m̄; Nelder–Mead continues from the
+/// best point if BFGS stalls short of its convergence rule.
+pub fn fit(customers: &[CustomerSummary]) -> Result<GammaGammaFit> {
+    let (data, x0) = prepare_fit(customers)?;
+    let mut grad = [0.0; 3];
+    let res = optim::minimize_bfgs(
+        |th, g| {
+            let (p, q, v) = (th[0].exp(), th[1].exp(), th[2].exp());
+            let ll = data.eval(p, q, v, Some(&mut grad));
+            for (gi, (d, w)) in g.iter_mut().zip(grad.iter().zip([p, q, v])) {
+                *gi = -d * w;
+            }
+            -ll
+        },
+        &x0,
+        &default_bfgs_options(),
+    )?;
+    let n = data.rows.len();
+    let ran_off = res.x.iter().any(|t| t.abs() > 25.0);
+    if res.converged || ran_off {
+        return finish(n, &res.x, -res.f, res.converged, res.iterations, 0);
+    }
+    let nm = optim::minimize(|th| -data.eval(th[0].exp(), th[1].exp(), th[2].exp(), None), &res.x, &default_fit_options())?;
+    finish(n, &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts)
+}
+
+/// [`fit`] by Nelder–Mead alone, with explicit settings (the method used before BFGS;
+/// kept as a reference and for comparisons).
+pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<GammaGammaFit> {
+    let (data, x0) = prepare_fit(customers)?;
+    let res = optim::minimize(|th| -data.eval(th[0].exp(), th[1].exp(), th[2].exp(), None), &x0, opts)?;
+    finish(data.rows.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts)
+}
+
+fn finish(
+    n_customers: usize,
+    th: &[f64],
+    log_likelihood: f64,
+    converged: bool,
+    iterations: usize,
+    restarts: usize,
+) -> Result<GammaGammaFit> {
+    let params = GammaGammaParams { p: th[0].exp(), q: th[1].exp(), v: th[2].exp() };
+    // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer. The
+    // likelihood flattens out as q, v → ∞ with v/q fixed (no spend heterogeneity), so a
+    // gradient-based search can stop there: the shapes p and q, which have no unit, are
+    // taken as running off beyond e^±12.5 (≈ 2.7·10⁵); v is in money units, so only e^±25.
+    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || th[..2].iter().any(|t| t.abs() > 12.5);
+    if !converged || at_boundary || params.validate().is_err() {
         // hint when some parameter is already beyond 1e±5.5 or so
-        let why = if res.x.iter().any(|t| t.abs() > 12.5) {
+        let why = if th.iter().any(|t| t.abs() > 12.5) {
             "; a parameter is running off to 0 or infinity: the data do not identify the model"
         } else {
             ""
         };
         return Err(AnalyticsError::NotConverged {
             model: "Gamma-Gamma",
-            iterations: res.iterations,
+            iterations,
             detail: format!("best p={:.6}, q={:.6}, v={:.6}, log-likelihood={:.6}{why}", params.p, params.q, params.v, log_likelihood),
         });
     }
-    Ok(GammaGammaFit {
-        params,
-        log_likelihood: finite(log_likelihood, "Gamma-Gamma log-likelihood")?,
-        n_customers: rows.len(),
-        iterations: res.iterations,
-        restarts: res.restarts,
-    })
+    Ok(GammaGammaFit { params, log_likelihood: finite(log_likelihood, "Gamma-Gamma log-likelihood")?, n_customers, iterations, restarts })
 }
 
 #[cfg(test)]
@@ -286,6 +375,45 @@ mod tests {
             let p = GammaGammaParams::new(f.params.p * dp, f.params.q * dq, f.params.v * dv).unwrap();
             assert!(p.log_likelihood(&cs).unwrap() < f.log_likelihood);
         }
+    }
+
+    fn spread_population() -> Vec<CustomerSummary> {
+        (0..200u32).map(|i| cust(1 + i % 6, 5.0 + f64::from((i * 7919) % 97) * (1.0 + f64::from(i % 5)))).collect()
+    }
+
+    #[test]
+    fn prepared_likelihood_equals_the_plain_sum_and_gradient_matches_finite_differences() {
+        let cs = spread_population();
+        let rows: Vec<(f64, f64)> = cs.iter().map(|c| (f64::from(c.frequency), c.monetary_value)).collect();
+        let data = Prepared::new(&rows);
+        for (p, q, v) in [(6.25, 3.74, 15.44), (0.5, 1.2, 300.0)] {
+            let plain = GammaGammaParams::new(p, q, v).unwrap().log_likelihood(&cs).unwrap();
+            let mut g = [0.0; 3];
+            let fast = data.eval(p, q, v, Some(&mut g));
+            assert!((plain - fast).abs() < 1e-10 * plain.abs(), "{plain} vs {fast}");
+            let at = [p, q, v];
+            for i in 0..3 {
+                let h = 1e-6 * at[i];
+                let (mut up, mut down) = (at, at);
+                up[i] += h;
+                down[i] -= h;
+                let fd = (data.eval(up[0], up[1], up[2], None) - data.eval(down[0], down[1], down[2], None)) / (2.0 * h);
+                assert!((g[i] - fd).abs() <= 1e-6 * fd.abs().max(1.0), "parameter {i}: {} vs {fd}", g[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn bfgs_fit_agrees_with_nelder_mead() {
+        let cs = spread_population();
+        let quasi_newton = fit(&cs).unwrap();
+        let simplex = fit_with_options(&cs, &default_fit_options()).unwrap();
+        assert!((quasi_newton.log_likelihood - simplex.log_likelihood).abs() < 1e-7, "{quasi_newton:?} vs {simplex:?}");
+        let (a, b) = (quasi_newton.params, simplex.params);
+        for (x, y) in [(a.p, b.p), (a.q, b.q), (a.v, b.v)] {
+            assert!((x - y).abs() < 1e-4 * y, "{quasi_newton:?} vs {simplex:?}");
+        }
+        assert!(quasi_newton.iterations < 100, "{quasi_newton:?}");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! * `monetary_value` = mean over the *repeat* purchase days of the per-day summed
 //!   amount (the first purchase day is excluded); 0 when x = 0.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use time::Date;
@@ -164,12 +164,20 @@ pub fn parse_transactions_csv(text: &str) -> Result<Vec<Transaction>> {
 
 // ---------------------------------------------------------------------------- summary
 
-/// Per-customer purchase days (same-day rows merged, amounts summed) up to
-/// `calibration_end`, in customer-id order.
-type PurchaseDays = Vec<(String, BTreeMap<Date, f64>)>;
+/// Per-customer purchase days (same-day rows merged, amounts summed in row order),
+/// ascending, up to `calibration_end`, in customer-id order.
+type PurchaseDays = Vec<(String, Vec<(Date, f64)>)>;
 
+/// Written for millions of rows: each row's customer id is looked up once (not at all
+/// when it repeats the previous row's, as rows usually come grouped by customer), rows
+/// are bucketed by customer with a counting sort (stable, so same-day amounts are added
+/// in row order, as before), each customer's few rows are sorted by date, and the
+/// customers are ordered by id with keys parsed once. Same result as a map of maps.
 fn purchase_days(tx: &[Transaction], calibration_end: Date) -> Result<PurchaseDays> {
-    let mut by_customer: HashMap<&str, BTreeMap<Date, f64>> = HashMap::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut ids: Vec<&str> = Vec::new();
+    let mut row_customer: Vec<(u32, u32)> = Vec::with_capacity(tx.len()); // (customer, row)
+    let mut previous: Option<(&str, u32)> = None;
     for (i, t) in tx.iter().enumerate() {
         if t.customer_id.is_empty() {
             return Err(AnalyticsError::InvalidInput(format!("transaction {}: customer_id is empty", i + 1)));
@@ -185,26 +193,95 @@ fn purchase_days(tx: &[Transaction], calibration_end: Date) -> Result<PurchaseDa
         if t.date > calibration_end {
             continue;
         }
-        *by_customer.entry(t.customer_id.as_str()).or_default().entry(t.date).or_insert(0.0) += t.amount;
+        let id = t.customer_id.as_str();
+        let k = match previous {
+            Some((p, k)) if p == id => k,
+            _ => {
+                let k = *index.entry(id).or_insert_with(|| {
+                    ids.push(id);
+                    u32::try_from(ids.len() - 1).unwrap_or(u32::MAX)
+                });
+                previous = Some((id, k));
+                k
+            }
+        };
+        row_customer.push((k, u32::try_from(i).unwrap_or(u32::MAX)));
     }
-    let mut out: PurchaseDays = by_customer.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    sort_by_customer_id(&mut out, |e| e.0.as_str());
+    drop(index);
+    // counting sort of the rows by customer (stable)
+    let mut start = vec![0usize; ids.len() + 1];
+    for &(k, _) in &row_customer {
+        start[k as usize + 1] += 1;
+    }
+    for i in 0..ids.len() {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut rows: Vec<(Date, f64)> = vec![(calibration_end, 0.0); row_customer.len()];
+    for &(k, i) in &row_customer {
+        let t = &tx[i as usize];
+        rows[next[k as usize]] = (t.date, t.amount);
+        next[k as usize] += 1;
+    }
+    drop(row_customer);
+    let order = customer_order(&ids);
+    let mut out: PurchaseDays = Vec::with_capacity(ids.len());
+    for k in order {
+        let slice = &mut rows[start[k]..start[k + 1]];
+        slice.sort_by_key(|r| r.0); // stable: same-day rows stay in row order
+        let mut days: Vec<(Date, f64)> = Vec::with_capacity(slice.len());
+        for &(d, amount) in slice.iter() {
+            match days.last_mut() {
+                Some(last) if last.0 == d => last.1 += amount,
+                _ => days.push((d, 0.0 + amount)),
+            }
+        }
+        out.push((ids[k].to_string(), days));
+    }
     Ok(out)
 }
 
+/// Indices of `ids` in customer-id order (see [`sort_by_customer_id`]); the ids must be
+/// distinct.
+fn customer_order(ids: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    let numeric: Option<Vec<u128>> = ids.iter().map(|id| id.parse::<u128>().ok()).collect();
+    match numeric {
+        Some(keys) => order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| ids[a].cmp(ids[b]))),
+        None => order.sort_unstable_by(|&a, &b| ids[a].cmp(ids[b])),
+    }
+    order
+}
+
 /// Sort by customer id: numerically when every id is a non-negative integer (ties such
-/// as `7` / `007` broken by the text), else lexicographically.
+/// as `7` / `007` broken by the text), else lexicographically. Stable. The keys are
+/// parsed once, not at every comparison.
 pub fn sort_by_customer_id<T>(items: &mut [T], id: impl Fn(&T) -> &str) {
-    let all_numeric = items.iter().all(|t| id(t).parse::<u128>().is_ok());
-    if all_numeric {
-        items.sort_by(|a, b| {
-            let (x, y) = (id(a), id(b));
-            let nx = x.parse::<u128>().unwrap_or(0);
-            let ny = y.parse::<u128>().unwrap_or(0);
-            nx.cmp(&ny).then_with(|| x.cmp(y))
-        });
-    } else {
-        items.sort_by(|a, b| id(a).cmp(id(b)));
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    {
+        let ids: Vec<&str> = items.iter().map(&id).collect();
+        let numeric: Option<Vec<u128>> = ids.iter().map(|id| id.parse::<u128>().ok()).collect();
+        match numeric {
+            Some(keys) => order.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then_with(|| ids[a].cmp(ids[b]))),
+            None => order.sort_by(|&a, &b| ids[a].cmp(ids[b])),
+        }
+    }
+    // apply the permutation in place: position i receives the item at order[i]
+    let mut done = vec![false; items.len()];
+    for i in 0..items.len() {
+        if done[i] {
+            continue;
+        }
+        let mut cur = i;
+        loop {
+            done[cur] = true;
+            let next = order[cur];
+            if next == i {
+                break;
+            }
+            items.swap(cur, next);
+            cur = next;
+        }
     }
 }
 
@@ -218,12 +295,12 @@ pub fn summary(tx: &[Transaction], calibration_end: Date, unit: TimeUnit) -> Res
     let unit_days = unit.days();
     let mut out = Vec::with_capacity(days.len());
     for (customer_id, by_day) in days {
-        let (Some((&first, _)), Some((&last, _))) = (by_day.first_key_value(), by_day.last_key_value()) else {
+        let (Some(&(first, _)), Some(&(last, _))) = (by_day.first(), by_day.last()) else {
             continue;
         };
         let n_days = by_day.len();
         let frequency = u32::try_from(n_days - 1).unwrap_or(u32::MAX);
-        let repeat_total: f64 = by_day.values().skip(1).sum();
+        let repeat_total: f64 = by_day.iter().skip(1).map(|d| d.1).sum();
         let monetary_value = if n_days > 1 { repeat_total / (n_days - 1) as f64 } else { 0.0 };
         if !monetary_value.is_finite() {
             return Err(AnalyticsError::InvalidInput(format!("customer {customer_id}: the amounts are too large to add up")));
@@ -409,10 +486,10 @@ pub fn rfm_scores(tx: &[Transaction], calibration_end: Date) -> Result<Vec<RfmSc
     let days = purchase_days(tx, calibration_end)?;
     let mut raw = Vec::with_capacity(days.len());
     for (customer_id, by_day) in days {
-        let Some((&last, _)) = by_day.last_key_value() else {
+        let Some(&(last, _)) = by_day.last() else {
             continue;
         };
-        let total: f64 = by_day.values().sum();
+        let total: f64 = by_day.iter().map(|d| d.1).sum();
         if !total.is_finite() {
             return Err(AnalyticsError::InvalidInput(format!("customer {customer_id}: the amounts are too large to add up")));
         }
@@ -454,6 +531,31 @@ mod tests {
 
     fn tx(id: &str, d: Date, amount: f64) -> Transaction {
         Transaction { customer_id: id.into(), date: d, amount }
+    }
+
+    #[test]
+    fn sort_by_customer_id_numeric_and_text() {
+        let mut v = vec!["10", "9", "007", "7", "100"];
+        sort_by_customer_id(&mut v, |s| s);
+        assert_eq!(v, ["007", "7", "9", "10", "100"]);
+        let mut v = vec!["b", "10", "a", "9"];
+        sort_by_customer_id(&mut v, |s| s);
+        assert_eq!(v, ["10", "9", "a", "b"]);
+    }
+
+    #[test]
+    fn summary_of_interleaved_rows_equals_grouped_rows() {
+        // the same rows, grouped by customer or interleaved, give the same summary
+        let d = |n: i64| date!(2024 - 01 - 01) + time::Duration::days(n);
+        let grouped = vec![tx("2", d(3), 1.5), tx("2", d(3), 2.25), tx("2", d(9), 4.0), tx("10", d(0), 7.0), tx("10", d(20), 0.1)];
+        let interleaved = vec![tx("10", d(20), 0.1), tx("2", d(3), 1.5), tx("10", d(0), 7.0), tx("2", d(9), 4.0), tx("2", d(3), 2.25)];
+        let a = summary(&grouped, d(30), TimeUnit::Week).unwrap();
+        let b = summary(&interleaved, d(30), TimeUnit::Week).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a[0].customer_id, "2");
+        assert_eq!(a[0].frequency, 1);
+        assert_eq!(a[0].monetary_value, 4.0);
+        assert_eq!(a[1].monetary_value, 0.1);
     }
 
     #[test]

@@ -374,3 +374,26 @@ fn too_few_customers_for_the_report() {
     let bg = bgnbd::fit(&our_summary()[..3]).unwrap_err();
     assert_eq!(bg.to_string(), "too few customers to fit BG/NBD (need at least 4, got 3)");
 }
+
+#[test]
+fn bfgs_fits_agree_with_nelder_mead_and_take_few_iterations() {
+    // `fit` (BFGS with the closed-form gradient) against the Nelder–Mead reference
+    // method (`fit_with_options`) on the same data
+    let cs = our_summary();
+    let quasi_newton = bgnbd::fit(cs).unwrap();
+    let simplex = bgnbd::fit_with_options(cs, &bgnbd::default_fit_options()).unwrap();
+    assert_abs(quasi_newton.log_likelihood, simplex.log_likelihood, 1e-6, "BG/NBD log-likelihood");
+    let (q, n) = (quasi_newton.params, simplex.params);
+    for (x, y, what) in [(q.r, n.r, "r"), (q.alpha, n.alpha, "alpha"), (q.a, n.a, "a"), (q.b, n.b, "b")] {
+        assert_rel(x, y, 1e-5, what);
+    }
+    assert!(quasi_newton.iterations < 100 && quasi_newton.restarts == 0, "{quasi_newton:?}");
+    let quasi_newton = gamma_gamma::fit(cs).unwrap();
+    let simplex = gamma_gamma::fit_with_options(cs, &gamma_gamma::default_fit_options()).unwrap();
+    assert_abs(quasi_newton.log_likelihood, simplex.log_likelihood, 1e-6, "Gamma-Gamma log-likelihood");
+    let (q, n) = (quasi_newton.params, simplex.params);
+    for (x, y, what) in [(q.p, n.p, "p"), (q.q, n.q, "q"), (q.v, n.v, "v")] {
+        assert_rel(x, y, 1e-4, what);
+    }
+    assert!(quasi_newton.iterations < 100 && quasi_newton.restarts == 0, "{quasi_newton:?}");
+}
