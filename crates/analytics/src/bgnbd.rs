@@ -516,12 +516,28 @@ pub fn fit(customers: &[CustomerSummary]) -> Result<BgNbdFit> {
         &x0,
         &default_bfgs_options(),
     )?;
-    let ran_off = res.x.iter().any(|t| t.abs() > 25.0);
-    if res.converged || ran_off {
-        return finish(customers.len(), &res.x, -res.f, res.converged, res.iterations, 0);
+    if res.converged {
+        if let Ok(fit) = finish(customers.len(), &res.x, -res.f, true, res.iterations, 0, SHAPE_LIMIT_GRADIENT) {
+            return Ok(fit);
+        }
     }
-    let nm = optim::minimize(|th| -data.eval(&from_log(th), &mut scratch, None), &res.x, &default_fit_options())?;
-    finish(customers.len(), &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts)
+    // BFGS stalled, or stopped far out on a flat likelihood (small books, where hardly
+    // anybody seems to drop out): Nelder–Mead, the method used before BFGS, decides with
+    // its own rule — from the best point when BFGS stalled, from the start when it ran off.
+    let from = if optim_ran_off(&res.x) { x0 } else { [res.x[0], res.x[1], res.x[2], res.x[3]] };
+    let nm = optim::minimize(|th| -data.eval(&from_log(th), &mut scratch, None), &from, &default_fit_options())?;
+    finish(customers.len(), &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts, SHAPE_LIMIT_SIMPLEX)
+}
+
+/// How far (in log units) the unitless shape parameters may go before a fit counts as
+/// running off to 0 or ∞: a gradient-based search can stop on the flat far side of the
+/// likelihood, so its result is held to e^±12.5 (≈ 2.7·10⁵); Nelder–Mead's to e^±25,
+/// the rule it always had.
+const SHAPE_LIMIT_GRADIENT: f64 = 12.5;
+const SHAPE_LIMIT_SIMPLEX: f64 = 25.0;
+
+fn optim_ran_off(th: &[f64]) -> bool {
+    [th[0], th[2], th[3]].iter().any(|t| t.abs() > SHAPE_LIMIT_GRADIENT) || th[1].abs() > 25.0
 }
 
 /// [`fit`] by Nelder–Mead alone, with explicit settings (the method used before BFGS;
@@ -530,16 +546,23 @@ pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions)
     let (data, x0) = prepare_fit(customers)?;
     let mut scratch = Scratch::default();
     let res = optim::minimize(|th| -data.eval(&from_log(th), &mut scratch, None), &x0, opts)?;
-    finish(customers.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts)
+    finish(customers.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts, SHAPE_LIMIT_SIMPLEX)
 }
 
-fn finish(n_customers: usize, th: &[f64], log_likelihood: f64, converged: bool, iterations: usize, restarts: usize) -> Result<BgNbdFit> {
+fn finish(
+    n_customers: usize,
+    th: &[f64],
+    log_likelihood: f64,
+    converged: bool,
+    iterations: usize,
+    restarts: usize,
+    shape_limit: f64,
+) -> Result<BgNbdFit> {
     let params = from_log(th);
     // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer. The
-    // likelihood flattens out there (e.g. a, b → ∞: nobody drops out), so a gradient-based
-    // search can stop far out: the shapes r, a, b, which have no unit, are taken as
-    // running off beyond e^±12.5 (≈ 2.7·10⁵); α is in time units, so only e^±25.
-    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || [th[0], th[2], th[3]].iter().any(|t| t.abs() > 12.5);
+    // likelihood flattens out there (e.g. a, b → ∞: nobody drops out); the shapes r, a, b,
+    // which have no unit, are held to `shape_limit`; α is in time units, so only e^±25.
+    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || [th[0], th[2], th[3]].iter().any(|t| t.abs() > shape_limit);
     if !converged || at_boundary || params.validate().is_err() {
         // hint when some parameter is already beyond 1e±5.5 or so
         let why = if th.iter().any(|t| t.abs() > 12.5) {

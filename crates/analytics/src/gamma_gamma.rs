@@ -250,20 +250,33 @@ pub fn fit(customers: &[CustomerSummary]) -> Result<GammaGammaFit> {
         &default_bfgs_options(),
     )?;
     let n = data.rows.len();
-    let ran_off = res.x.iter().any(|t| t.abs() > 25.0);
-    if res.converged || ran_off {
-        return finish(n, &res.x, -res.f, res.converged, res.iterations, 0);
+    if res.converged {
+        if let Ok(fit) = finish(n, &res.x, -res.f, true, res.iterations, 0, SHAPE_LIMIT_GRADIENT) {
+            return Ok(fit);
+        }
     }
-    let nm = optim::minimize(|th| -data.eval(th[0].exp(), th[1].exp(), th[2].exp(), None), &res.x, &default_fit_options())?;
-    finish(n, &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts)
+    // BFGS stalled, or stopped far out on a flat likelihood: Nelder–Mead, the method used
+    // before BFGS, decides with its own rule — from the best point when BFGS stalled,
+    // from the start when it ran off.
+    let ran_off = res.x[..2].iter().any(|t| t.abs() > SHAPE_LIMIT_GRADIENT) || res.x[2].abs() > 25.0;
+    let from = if ran_off { x0 } else { [res.x[0], res.x[1], res.x[2]] };
+    let nm = optim::minimize(|th| -data.eval(th[0].exp(), th[1].exp(), th[2].exp(), None), &from, &default_fit_options())?;
+    finish(n, &nm.x, -nm.f, nm.converged, res.iterations + nm.iterations, nm.restarts, SHAPE_LIMIT_SIMPLEX)
 }
+
+/// How far (in log units) the unitless shapes p and q may go before a fit counts as
+/// running off to 0 or ∞: a gradient-based search can stop on the flat far side of the
+/// likelihood (q, v → ∞ with v/q fixed), so its result is held to e^±12.5 (≈ 2.7·10⁵);
+/// Nelder–Mead's to e^±25, the rule it always had.
+const SHAPE_LIMIT_GRADIENT: f64 = 12.5;
+const SHAPE_LIMIT_SIMPLEX: f64 = 25.0;
 
 /// [`fit`] by Nelder–Mead alone, with explicit settings (the method used before BFGS;
 /// kept as a reference and for comparisons).
 pub fn fit_with_options(customers: &[CustomerSummary], opts: &NelderMeadOptions) -> Result<GammaGammaFit> {
     let (data, x0) = prepare_fit(customers)?;
     let res = optim::minimize(|th| -data.eval(th[0].exp(), th[1].exp(), th[2].exp(), None), &x0, opts)?;
-    finish(data.rows.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts)
+    finish(data.rows.len(), &res.x, -res.f, res.converged, res.iterations, res.restarts, SHAPE_LIMIT_SIMPLEX)
 }
 
 fn finish(
@@ -273,13 +286,14 @@ fn finish(
     converged: bool,
     iterations: usize,
     restarts: usize,
+    shape_limit: f64,
 ) -> Result<GammaGammaFit> {
     let params = GammaGammaParams { p: th[0].exp(), q: th[1].exp(), v: th[2].exp() };
     // an MLE at the boundary (a parameter running off to 0 or ∞) is not an answer. The
-    // likelihood flattens out as q, v → ∞ with v/q fixed (no spend heterogeneity), so a
-    // gradient-based search can stop there: the shapes p and q, which have no unit, are
-    // taken as running off beyond e^±12.5 (≈ 2.7·10⁵); v is in money units, so only e^±25.
-    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || th[..2].iter().any(|t| t.abs() > 12.5);
+    // likelihood flattens out as q, v → ∞ with v/q fixed (no spend heterogeneity): the
+    // shapes p and q, which have no unit, are held to `shape_limit`; v is in money units,
+    // so only e^±25.
+    let at_boundary = th.iter().any(|t| t.abs() > 25.0) || th[..2].iter().any(|t| t.abs() > shape_limit);
     if !converged || at_boundary || params.validate().is_err() {
         // hint when some parameter is already beyond 1e±5.5 or so
         let why = if th.iter().any(|t| t.abs() > 12.5) {

@@ -183,6 +183,14 @@ async fn retention_by_cohort_of_first_purchase() {
         assert_eq!(r.items[0].retained, vec![100.0, 0.0, 50.0, 0.0], "{label}: Jan, Feb, Mar, Apr");
         assert_eq!((r.items[1].cohort.as_str(), r.items[1].customers), ("2026-02", 1));
         assert_eq!(r.items[1].retained, vec![100.0, 0.0, 0.0], "{label}");
+        // A marketer reads the same cohorts (customer analytics), a warehouse clerk does not.
+        let marketer = Actor { role: Role::Marketing, ..Actor::system("m") };
+        let seen = app::indicators::cohorts(app, &marketer, &p).await.expect(label);
+        assert_eq!(seen.items.len(), 2, "{label}: the marketer sees both cohorts");
+        let clerk = Actor { role: Role::Warehouse, ..Actor::system("w") };
+        assert!(matches!(app::indicators::cohorts(app, &clerk, &p).await, Err(AppError::Forbidden)), "{label}");
+        assert!(matches!(app::indicators::retention(app, &clerk, &p).await, Err(AppError::Forbidden)), "{label}");
+        assert!(app::indicators::retention(app, &marketer, &p).await.is_ok(), "{label}: marketing reads churn and recency");
 
         // Two quotes answered in the period, one became an order.
         for convert in [false, true] {
